@@ -1,0 +1,44 @@
+"""Where things live: the project root, parameters, the database, reports."""
+
+from __future__ import annotations
+
+import os
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+ROOT = Path(__file__).resolve().parent.parent
+PARAMS_DIR = Path(os.environ.get("CYCLO_PARAMS", ROOT / "params"))
+DATA_DIR = ROOT / "data"
+REPORTS_DIR = ROOT / "reports"
+NOTEBOOKS_DIR = ROOT / "notebooks"
+SHARED_DATA_DIR = ROOT.parent / "shared" / "data"
+
+DB_ENV = "CYCLO_DB"
+
+
+def default_db_path() -> Path:
+    """The database file: ``$CYCLO_DB`` when set, else ``data/cyclo.duckdb``."""
+    env = os.environ.get(DB_ENV)
+    return Path(env) if env else DATA_DIR / "cyclo.duckdb"
+
+
+@lru_cache(maxsize=None)
+def _read_yaml(path: str) -> Any:
+    with open(path, encoding="utf-8") as fh:
+        return yaml.safe_load(fh)
+
+
+def load_params(name: str, *, params_dir: Path | None = None) -> Any:
+    """Read ``params/<name>.yaml`` (cached; the result must not be mutated)."""
+    path = Path(params_dir or PARAMS_DIR) / f"{name}.yaml"
+    if not path.exists():
+        raise FileNotFoundError(f"Нет файла параметров {path}")
+    return _read_yaml(str(path))
+
+
+def settings() -> dict[str, Any]:
+    """General settings: minimum group sizes, reference levels and the like."""
+    return load_params("settings")
