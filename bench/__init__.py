@@ -1,0 +1,1 @@
+"""Benchmarks of the suite: run with ``make bench`` (``python -m bench``)."""
