@@ -167,6 +167,26 @@ CREATE TABLE IF NOT EXISTS rejects (
     record TEXT                     -- the whole raw row as JSON
 );
 
+-- Indicator values of every unit, as `cyclo compute` stores them (stage 4).
+CREATE TABLE IF NOT EXISTS indicator_values (
+    year INTEGER,
+    study TEXT,
+    subject TEXT,
+    grade INTEGER,
+    level TEXT NOT NULL,            -- region | municipality | school | class
+    unit_id TEXT NOT NULL,          -- territory id, school login or class id
+    unit_name TEXT,
+    indicator TEXT NOT NULL,        -- id of params/indicators.yaml
+    task TEXT,                      -- task, code, level or score; '' for the form
+    value DOUBLE,
+    n INTEGER,                      -- participants (or schools) behind the value
+    ci_low DOUBLE,
+    ci_high DOUBLE,
+    small_group BOOLEAN,            -- n under settings.yaml min_group_size
+    params_version TEXT,            -- hash of params/*.yaml used
+    computed_at TIMESTAMP
+);
+
 -- Who collects and who checks the data of each territory and school.
 CREATE TABLE IF NOT EXISTS responsibles (
     level TEXT NOT NULL,            -- region | municipality | school
