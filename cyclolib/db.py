@@ -196,6 +196,29 @@ CREATE TABLE IF NOT EXISTS responsibles (
     position TEXT,
     contact TEXT
 );
+
+-- The register of management decisions and measures (stages 6 to 8).
+CREATE TABLE IF NOT EXISTS decisions (
+    decision_id TEXT PRIMARY KEY,
+    date DATE NOT NULL,
+    level TEXT NOT NULL,            -- region | municipality | school
+    unit_id TEXT,                   -- the unit whose body decided
+    body TEXT NOT NULL,             -- the body that decided
+    use_kind TEXT NOT NULL,         -- code of params/uses.yaml
+    title TEXT,
+    indicator TEXT,                 -- the indicator aimed at
+    target_value DOUBLE,
+    target_date DATE,
+    status TEXT NOT NULL,           -- planned | done | not_done
+    note TEXT,
+    load_id INTEGER
+);
+
+-- Units (schools, municipalities) a decision targets.
+CREATE TABLE IF NOT EXISTS decision_targets (
+    decision_id TEXT NOT NULL,
+    unit_id TEXT NOT NULL
+);
 """
 
 
