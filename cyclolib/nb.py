@@ -1,0 +1,530 @@
+"""What every stage notebook needs: the unit, the year, the database, display helpers.
+
+A notebook's first code cell after ``parameters`` is::
+
+    ctx = cyclolib.nb.setup(level=level, unit_id=unit_id, year=year, db=db,
+                            public=public)
+
+``setup`` opens the database read-only, resolves the unit of management (its
+name, parent territory and the schools inside it) and the year, and returns a
+:class:`Context` whose helpers render tables and figures the same way in
+JupyterLab, under papermill and in the batch reports: every name from the data
+is escaped, and in public mode student codes are removed and groups below the
+minimum size are hidden.
+
+The same helpers scope every query to the unit: a school's context sees its own
+students only and a municipality's context its own schools only.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import html
+import io
+import logging
+import os
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pandas as pd
+
+from . import db as dbmod
+from .config import settings
+
+log = logging.getLogger(__name__)
+
+LEVELS = ("region", "municipality", "school")
+LEVEL_NAMES = {"region": "регион", "municipality": "муниципалитет", "school": "школа"}
+
+#: Columns that identify a student: never shown in public mode.
+STUDENT_COLUMNS = frozenset({"student_id", "code", "student_code", "result_id"})
+
+#: Columns that count the members of a group, in the order they are looked for.
+COUNT_COLUMNS = ("participants", "n", "students")
+
+#: Set by the batch runner: widgets are never rendered, only static views.
+BATCH_ENV = "CYCLO_BATCH"
+
+# Stable PNG bytes: no software tag, no timestamp.
+_PNG_METADATA = {"Software": None}
+
+
+@dataclass
+class Context:
+    """The unit of management a notebook describes, and how to show things.
+
+    Attributes
+    ----------
+    con : duckdb.DuckDBPyConnection
+        A read-only connection to the database.
+    level : str
+        ``region``, ``municipality`` or ``school``.
+    unit_id, unit_name : str
+        The unit's code and name (the name as stored: escape it before use in
+        HTML; :meth:`show`, :meth:`text` and :meth:`heading` do).
+    parent_id, parent_name : str or None
+        The territory above the unit (the region of a municipality, the
+        municipality of a school); None for a region.
+    region_id : str or None
+        The region the unit belongs to.
+    year : int
+        The school year (the calendar year of the spring session); 0 when the
+        database holds no results at all.
+    school_ids : tuple of str
+        The schools inside the unit, sorted.
+    public : bool
+        Public mode: aggregates only, small groups hidden, no student codes.
+    min_group_size : int
+        Groups with fewer members are hidden in public mode.
+    report_date : str
+        The date printed on the report (ISO ``YYYY-MM-DD``).
+    db_path : str
+        The database file.
+    """
+
+    con: duckdb.DuckDBPyConnection
+    level: str
+    unit_id: str
+    unit_name: str
+    parent_id: str | None
+    parent_name: str | None
+    region_id: str | None
+    year: int
+    school_ids: tuple[str, ...]
+    public: bool
+    min_group_size: int
+    report_date: str
+    db_path: str
+    _tables: frozenset[str] = field(default=frozenset(), repr=False)
+
+    # Queries ----------------------------------------------------------------
+
+    def has_table(self, name: str) -> bool:
+        """Whether the database has table ``name`` (it may still be empty)."""
+        return name in self._tables
+
+    def count(self, table: str) -> int:
+        """Rows of a table; 0 when the table is absent."""
+        if not self.has_table(table):
+            return 0
+        return int(self.con.execute(f'SELECT count(*) FROM "{table}"').fetchone()[0])
+
+    def query(self, sql: str, params: Sequence[Any] | None = None) -> pd.DataFrame:
+        """Run SQL on the database and return a frame.
+
+        The unit's schools are available to the query as the table
+        ``unit_schools(school_id)``; join on it to stay within the unit.
+        """
+        return self.con.execute(sql, list(params or [])).df()
+
+    def results(self, *, year: int | None = None, study: str | None = None):
+        """Results of the unit's students, joined with their forms.
+
+        Parameters
+        ----------
+        year : int, optional
+            The year of the forms; by default the context's year. ``-1`` gives
+            every year.
+        study : str, optional
+            Keep one study (``vpr``, ``oge``...).
+
+        Returns
+        -------
+        pandas.DataFrame
+            The columns of ``results`` plus ``study_id``, ``year``, ``subject``,
+            ``grade``, ``form_max`` (the form's maximum) and ``municipality_id``.
+        """
+        year = self.year if year is None else year
+        where = ["1 = 1"]
+        params: list[Any] = []
+        if year != -1:
+            where.append("f.year = ?")
+            params.append(year)
+        if study is not None:
+            where.append("f.study_id = ?")
+            params.append(study)
+        sql = (
+            "SELECT r.*, f.study_id, f.year, f.subject, f.grade, "
+            "f.max_score AS form_max, s.municipality_id "
+            "FROM results r JOIN unit_schools u USING (school_id) "
+            "JOIN forms f USING (form_id) "
+            "LEFT JOIN schools s USING (school_id) "
+            f"WHERE {' AND '.join(where)} ORDER BY r.result_id"
+        )
+        return self.query(sql, params)
+
+    def schools(self) -> pd.DataFrame:
+        """The unit's schools with their municipality names, sorted by id."""
+        return self.query(
+            "SELECT s.school_id, s.name, s.municipality_id, "
+            "t.name AS municipality FROM schools s "
+            "JOIN unit_schools USING (school_id) "
+            "LEFT JOIN territories t ON t.territory_id = s.municipality_id "
+            "ORDER BY s.school_id"
+        )
+
+    # Display ----------------------------------------------------------------
+
+    @property
+    def interactive(self) -> bool:
+        """True in a live Jupyter kernel, False under the batch runner."""
+        if os.environ.get(BATCH_ENV):
+            return False
+        ip = _ipython()
+        return ip is not None and getattr(ip, "kernel", None) is not None
+
+    def public_view(self, df: pd.DataFrame, *, count: str | None = None):
+        """The frame as public mode shows it, and the number of hidden rows.
+
+        Student-identifying columns are dropped; rows whose count column
+        (``count``, or the first of ``participants``, ``n``, ``students``
+        present) is below ``min_group_size`` are removed. Outside public mode
+        the frame is returned unchanged.
+        """
+        if not self.public:
+            return df, 0
+        df = df.drop(columns=[c for c in df.columns if c in STUDENT_COLUMNS])
+        count = count or next((c for c in COUNT_COLUMNS if c in df.columns), None)
+        if count is None or count not in df.columns:
+            return df, 0
+        small = pd.to_numeric(df[count], errors="coerce") < self.min_group_size
+        return df.loc[~small.fillna(False)], int(small.sum())
+
+    def table_html(
+        self,
+        df: pd.DataFrame,
+        *,
+        caption: str | None = None,
+        count: str | None = None,
+        columns: dict[str, str] | None = None,
+        digits: int = 1,
+    ) -> str:
+        """The HTML :meth:`show` displays (everything escaped)."""
+        df, hidden = self.public_view(df, count=count)
+        if columns:
+            df = df.rename(columns=columns)
+        parts = []
+        if caption:
+            parts.append(f'<p class="cyclo-caption">{html.escape(caption)}</p>')
+        if df.empty:
+            parts.append('<p class="cyclo-note">Нет строк для показа.</p>')
+        else:
+            parts.append(
+                df.to_html(
+                    index=False,
+                    escape=True,
+                    border=0,
+                    na_rep="—",
+                    classes="cyclo-table",
+                    float_format=lambda v: f"{v:.{digits}f}",
+                )
+            )
+        if hidden:
+            parts.append(
+                f'<p class="cyclo-note">Скрыто строк: {hidden} (группы меньше '
+                f"{self.min_group_size} участников не публикуются).</p>"
+            )
+        return "\n".join(parts)
+
+    def show(self, df: pd.DataFrame, *, caption: str | None = None, **kws) -> None:
+        """Display a frame as an escaped HTML table (public rules applied).
+
+        Options ``count``, ``columns`` (a renaming to Russian headers) and
+        ``digits`` are those of :meth:`table_html`.
+        """
+        _display_html(self.table_html(df, caption=caption, **kws))
+
+    def figure(self, fig, *, dpi: int = 80) -> None:
+        """Display a matplotlib figure as an embedded PNG and close it."""
+        import matplotlib.pyplot as plt
+
+        buf = io.BytesIO()
+        fig.savefig(buf, format="png", dpi=dpi, metadata=_PNG_METADATA)
+        plt.close(fig)
+        _display({"image/png": buf.getvalue(), "text/plain": "<рисунок>"})
+
+    def text(self, message: str, *, kind: str = "note") -> None:
+        """Display one escaped paragraph; ``kind`` is ``note`` or ``missing``."""
+        _display_html(f'<p class="cyclo-{kind}">{html.escape(message)}</p>')
+
+    def missing(self, message: str) -> None:
+        """Say, in the report, which data are missing and what to do."""
+        self.text(message, kind="missing")
+
+    def heading(self, title: str, *, level: int = 3) -> None:
+        """A heading computed from the data (escaped)."""
+        if level not in (2, 3, 4):
+            raise ValueError(f"Уровень заголовка {level}: ожидалось 2, 3 или 4")
+        _display_html(f"<h{level}>{html.escape(title)}</h{level}>")
+
+    def header_html(self) -> str:
+        """The block that opens a report: unit, parent, year, date, mode."""
+        rows = [
+            ("Уровень", LEVEL_NAMES[self.level]),
+            ("Единица", f"{self.unit_name} ({self.unit_id})"),
+        ]
+        if self.parent_name:
+            rows.append(("Входит в", f"{self.parent_name} ({self.parent_id})"))
+        rows += [
+            ("Учебный год", _school_year(self.year)),
+            ("Школ в единице", str(len(self.school_ids))),
+            ("Режим", "публичный" if self.public else "служебный"),
+            ("Дата отчёта", self.report_date),
+        ]
+        cells = "".join(
+            f"<tr><th>{html.escape(k)}</th><td>{html.escape(v)}</td></tr>"
+            for k, v in rows
+        )
+        return f'<table class="cyclo-header">{cells}</table>'
+
+    def close(self) -> None:
+        self.con.close()
+
+
+def setup(
+    *,
+    level: str = "region",
+    unit_id: str = "",
+    year: int = 0,
+    db: str = "",
+    public: bool = True,
+    report_date: str = "",
+    show_header: bool = True,
+) -> Context:
+    """Open the database and resolve the unit a notebook describes.
+
+    Parameters
+    ----------
+    level : {"region", "municipality", "school"}
+        The level of management.
+    unit_id : str
+        The unit's code; empty gives the first unit of that level (by code),
+        so that the defaults run on the demo database.
+    year : int
+        The school year; 0 gives the latest year with results.
+    db : str
+        The database file; empty gives ``$CYCLO_DB`` or ``data/cyclo.duckdb``.
+    public : bool
+        Public mode (see :class:`Context`).
+    report_date : str
+        The date printed on the report; empty gives today.
+    show_header : bool
+        Display the header block when running in IPython.
+
+    Returns
+    -------
+    Context
+
+    Raises
+    ------
+    ValueError
+        For an unknown level, unit or a year without results.
+    FileNotFoundError
+        When the database file does not exist.
+    """
+    if level not in LEVELS:
+        raise ValueError(
+            f"Недопустимый уровень {level!r}: ожидалось region, municipality или school"
+        )
+    path = str(db or dbmod.default_db_path())
+    con = dbmod.connect(path, read_only=True)
+    try:
+        ctx = _resolve(con, path, level, str(unit_id or ""), int(year or 0))
+    except Exception:
+        con.close()
+        raise
+    ctx.public = bool(public)
+    ctx.report_date = report_date or dt.date.today().isoformat()
+    if show_header and _ipython() is not None:
+        _display_html(ctx.header_html())
+    log.debug("notebook context: %s %s %s", level, ctx.unit_id, ctx.year)
+    return ctx
+
+
+def _resolve(con, path: str, level: str, unit_id: str, year: int) -> Context:
+    tables = frozenset(
+        r[0]
+        for r in con.execute(
+            "SELECT table_name FROM information_schema.tables"
+        ).fetchall()
+    )
+    if level == "school":
+        row = _first(
+            con,
+            "SELECT school_id, coalesce(name, school_id), municipality_id, region_id "
+            "FROM schools",
+            "school_id",
+            unit_id,
+        )
+        if row is None:
+            raise _unit_error(level, unit_id, path)
+        uid, name, parent, region = row
+        school_ids: tuple[str, ...] = (uid,)
+        if region is None and parent is not None:
+            region = _scalar(
+                con, "SELECT parent_id FROM territories WHERE territory_id = ?", parent
+            )
+    else:
+        row = _first(
+            con,
+            "SELECT territory_id, name, parent_id, NULL FROM territories "
+            f"WHERE level = '{level}'",
+            "territory_id",
+            unit_id,
+        )
+        if row is None:
+            raise _unit_error(level, unit_id, path)
+        uid, name, parent, _ = row
+        region = uid if level == "region" else parent
+        column = "region_id" if level == "region" else "municipality_id"
+        sql = f"SELECT school_id FROM schools WHERE {column} = ?"
+        if level == "region":
+            sql += (
+                " OR municipality_id IN (SELECT territory_id FROM territories "
+                "WHERE parent_id = ?)"
+            )
+        ids = [r[0] for r in con.execute(sql, [uid] * sql.count("?")).fetchall()]
+        school_ids = tuple(sorted(ids))
+    parent_name = None
+    if parent is not None:
+        parent_name = _scalar(
+            con, "SELECT name FROM territories WHERE territory_id = ?", parent
+        )
+
+    # Scope every later query to the unit's schools
+    con.execute("CREATE TEMP TABLE unit_schools (school_id TEXT)")
+    if school_ids:
+        con.executemany(
+            "INSERT INTO unit_schools VALUES (?)", [[s] for s in school_ids]
+        )
+
+    year = _resolve_year(con, year, path)
+    return Context(
+        con=con,
+        level=level,
+        unit_id=uid,
+        unit_name=name,
+        parent_id=parent,
+        parent_name=parent_name,
+        region_id=region,
+        year=year,
+        school_ids=school_ids,
+        public=True,
+        min_group_size=int(settings().get("min_group_size", 10)),
+        report_date="",
+        db_path=path,
+        _tables=tables,
+    )
+
+
+def _first(con, sql: str, key: str, unit_id: str):
+    if unit_id:
+        return con.execute(f"{sql} {_and(sql)} {key} = ?", [unit_id]).fetchone()
+    return con.execute(f"{sql} ORDER BY {key} LIMIT 1").fetchone()
+
+
+def _and(sql: str) -> str:
+    return "AND" if " WHERE " in sql else "WHERE"
+
+
+def _scalar(con, sql: str, *params):
+    row = con.execute(sql, list(params)).fetchone()
+    return None if row is None else row[0]
+
+
+def _unit_error(level: str, unit_id: str, path: str) -> ValueError:
+    if unit_id:
+        return ValueError(
+            f"Единица {unit_id!r} уровня «{LEVEL_NAMES[level]}» не найдена в базе "
+            f"данных {path}: проверьте unit_id (cyclo search подскажет код)"
+        )
+    return ValueError(
+        f"В базе данных {path} нет ни одной единицы уровня «{LEVEL_NAMES[level]}»: "
+        "сначала загрузите данные (cyclo load или cyclo demo)"
+    )
+
+
+def _resolve_year(con, year: int, path: str) -> int:
+    years = [
+        int(r[0])
+        for r in con.execute(
+            "SELECT DISTINCT f.year FROM forms f JOIN results r USING (form_id) "
+            "ORDER BY 1"
+        ).fetchall()
+    ]
+    if year == 0:
+        return years[-1] if years else 0
+    if years and year not in years:
+        listed = ", ".join(str(y) for y in years)
+        raise ValueError(
+            f"В базе данных {path} нет результатов {year} года: есть годы {listed}"
+        )
+    return year
+
+
+def _school_year(year: int) -> str:
+    return f"{year - 1}/{year}" if year else "нет данных"
+
+
+def school_year(year: int) -> str:
+    """The school year as printed: 2024 → «2023/2024»."""
+    return _school_year(year)
+
+
+def _ipython():
+    try:
+        from IPython import get_ipython
+    except ImportError:  # pragma: no cover - IPython is a dependency
+        return None
+    return get_ipython()
+
+
+def _display(data: dict[str, Any]) -> None:
+    from IPython.display import display
+
+    if _ipython() is None:
+        log.debug("display outside IPython skipped: %s", list(data))
+        return
+    display(data, raw=True)
+
+
+def _display_html(markup: str) -> None:
+    _display({"text/html": markup, "text/plain": _strip_tags(markup)})
+
+
+def _strip_tags(markup: str) -> str:
+    import re
+
+    return html.unescape(re.sub(r"<[^>]+>", " ", markup)).strip()
+
+
+def month_names() -> list[str]:
+    """Months of the school year, September first, in Russian."""
+    return list(MONTHS)
+
+
+MONTHS = (
+    "сентябрь",
+    "октябрь",
+    "ноябрь",
+    "декабрь",
+    "январь",
+    "февраль",
+    "март",
+    "апрель",
+    "май",
+    "июнь",
+    "июль",
+    "август",
+)
+
+
+def iter_notebooks(folder: Path | None = None) -> Iterable[Path]:
+    """The stage notebooks ``NN-slug.ipynb`` of a folder, in order."""
+    from .config import NOTEBOOKS_DIR
+
+    folder = Path(folder or NOTEBOOKS_DIR)
+    return sorted(p for p in folder.glob("[0-9][0-9]-*.ipynb"))
