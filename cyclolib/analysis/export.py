@@ -1,0 +1,130 @@
+"""Lists and tables of the analysis as XLSX workbooks with Russian headings."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+import pandas as pd
+
+log = logging.getLogger(__name__)
+
+#: Russian headings of the stable English columns of the analysis frames.
+COLUMN_NAMES: dict[str, str] = {
+    "study": "Исследование",
+    "year": "Год",
+    "subject": "Предмет",
+    "grade": "Класс",
+    "form_id": "Форма",
+    "school_id": "Логин",
+    "school_name": "ОО",
+    "municipality_id": "Код муниципалитета",
+    "municipality_name": "Муниципалитет",
+    "region_id": "Регион",
+    "unit_id": "Код единицы",
+    "unit_name": "Единица",
+    "teacher_id": "Код учителя",
+    "n": "Участников",
+    "participants": "Участников",
+    "mean": "Средний балл",
+    "sd": "Стандартное отклонение",
+    "ci_low": "Нижняя граница 95 %",
+    "ci_high": "Верхняя граница 95 %",
+    "region_mean": "Средний балл региона",
+    "region_ci_high": "Верхняя граница 95 % региона",
+    "inflated_mean": "Завышенный средний балл",
+    "n_pairs": "Участников с отметкой по журналу",
+    "spearman_r": "Коэффициент Спирмена",
+    "contradicts_marks": "Несоответствие школьным отметкам",
+    "s4_prev": "Процент выполнения в 4 классе (прошлый год)",
+    "s5": "Процент выполнения в 5 классе",
+    "k_ratio": "Коэффициент K",
+    "k_low": "Нижнее критическое значение K",
+    "k_high": "Верхнее критическое значение K",
+    "cohort_fall": "Резкое падение 4→5",
+    "cohort_rise": "Резкий рост 4→5",
+    "cohort_change": "Резкое изменение 4→5",
+    "boundary_n": "Участников на границе или на балл ниже",
+    "boundary_share": "Доля на границе",
+    "region_boundary_share": "Доля на границе в регионе",
+    "boundary_p": "p-значение пика",
+    "boundary_peaks": "Пики на границах отметок",
+    "diff2_pairs": "Участников с двумя отметками",
+    "diff2_count": "Расхождений на 2 и более",
+    "diff2_share": "Доля расхождений на 2 и более",
+    "marks_differ_2": "Расхождение на 2 и более",
+    "n_signs": "Количество признаков",
+    "schools": "Школ",
+    "marked": "Отмечено школ",
+    "marked_pct": "Доля отмеченных, %",
+    "index": "Индекс объективности",
+    "cluster": "Кластер контекста",
+    "value": "Значение",
+    "cut_off": "Порог",
+    "low": "Низкий результат",
+    "years_low": "Лет подряд",
+    "indicators": "Показатели",
+    "tasks": "Задания",
+    "skills": "Умения (КЭС/КТ)",
+    "risks": "Контекстные риски",
+    "observed": "Результат, % от максимума",
+    "expected": "Ожидаемый результат",
+    "value_added": "Добавленная ценность",
+    "va_low": "Нижняя граница 95 % ДЦ",
+    "va_high": "Верхняя граница 95 % ДЦ",
+    "band": "Группа",
+    "resilient": "Резильентная",
+    "social_index": "Социальный индекс",
+    "score": "Рейтинговый балл",
+    "score_low": "Нижняя граница балла",
+    "score_high": "Верхняя граница балла",
+    "rank": "Место",
+    "rank_low": "Место: лучшее в 95 %",
+    "rank_high": "Место: худшее в 95 %",
+    "tier": "Группа рейтинга",
+    "kind": "Вид кода",
+    "code": "Код",
+    "name": "Название",
+    "completion": "Выполнение, %",
+    "status": "Статус",
+    "topic": "Тема",
+    "need": "Потребность",
+    "result": "Результат",
+    "amount": "Сумма",
+    "share": "Доля бюджета, %",
+}
+
+
+def russian_headings(frame: pd.DataFrame) -> pd.DataFrame:
+    """The frame with its known English columns renamed to Russian headings."""
+    return frame.rename(columns=COLUMN_NAMES)
+
+
+def write_xlsx(path: str | Path, tables: dict[str, pd.DataFrame]) -> Path:
+    """Write tables to one workbook, a sheet per table, with Russian headings.
+
+    Uses ``cyclolib.xlsx.write_tables`` (the suite's formatted writer) when it is
+    present; otherwise a plain workbook with frozen headers and fitted widths.
+    Sheet names are cut to Excel's 31 characters.
+    """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    sheets = {name[:31]: russian_headings(df) for name, df in tables.items()}
+    try:
+        from ..xlsx import write_tables
+    except ImportError:
+        write_tables = None
+    if write_tables is not None:
+        write_tables(path, sheets)
+        return path
+
+    with pd.ExcelWriter(path, engine="xlsxwriter") as writer:
+        for name, df in sheets.items():
+            df.to_excel(writer, sheet_name=name, index=False)
+            sheet = writer.sheets[name]
+            sheet.freeze_panes(1, 0)
+            for i, col in enumerate(df.columns):
+                width = max([len(str(col))] + [len(str(v)) for v in df[col].head(200)])
+                sheet.set_column(i, i, min(max(width + 2, 8), 60))
+    log.info("written %s", path)
+    return path
