@@ -1,0 +1,480 @@
+"""Stage 4: the values of every indicator for every unit, in one run.
+
+The database does the heavy part in SQL: the sums of each class (students'
+results joined to their schools and forms), then one ``GROUPING SETS`` query
+rolls the sums up to schools, municipalities and regions. Sums add up, so a
+municipality's value comes from its students, never from its schools'
+values. The values and their intervals are then derived from the sums by the
+functions of :mod:`cyclolib.indicators.formulas`, the same ones a notebook
+calls on a frame of results.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from collections.abc import Sequence
+from datetime import datetime
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+
+from .. import db
+from ..config import PARAMS_DIR, settings
+from . import formulas as fm
+from .catalogue import Catalogue, load_catalogue
+
+log = logging.getLogger(__name__)
+
+LEVELS = ("region", "municipality", "school", "class")
+KEYS = ["year", "study", "subject", "grade", "level", "unit_id"]
+EXPORT_COLUMNS = [
+    "year",
+    "study",
+    "subject",
+    "grade",
+    "level",
+    "unit_id",
+    "unit_name",
+    "indicator",
+    "task",
+    "value",
+    "n",
+    "ci_low",
+    "ci_high",
+    "small_group",
+]
+FORM = ["form_id", "year", "study", "subject", "grade"]
+
+# Sums of the whole form: SQL expressions over results r joined to the form.
+_FORM_SUMS = {
+    "listed": "count(*)",
+    "absent": "count(*) FILTER (r.absent)",
+    "n": "count(*) FILTER (NOT r.absent)",
+    "s_score": "coalesce(sum(r.primary_score) FILTER (NOT r.absent), 0)",
+    "ss_score": "coalesce(sum(r.primary_score ^ 2) FILTER (NOT r.absent), 0)",
+    "n_pct": "count(r.primary_score / f.fmax) FILTER (NOT r.absent)",
+    "s_pct": "coalesce(sum(100 * r.primary_score / f.fmax) FILTER (NOT r.absent), 0)",
+    "ss_pct": "coalesce(sum((100 * r.primary_score / f.fmax) ^ 2)"
+    " FILTER (NOT r.absent), 0)",
+    "n_mark": "count(*) FILTER (NOT r.absent AND r.mark BETWEEN 2 AND 5)",
+    "n2": "count(*) FILTER (NOT r.absent AND r.mark = 2)",
+    "n3": "count(*) FILTER (NOT r.absent AND r.mark = 3)",
+    "n4": "count(*) FILTER (NOT r.absent AND r.mark = 4)",
+    "n5": "count(*) FILTER (NOT r.absent AND r.mark = 5)",
+    "n_journal": "count(*) FILTER (NOT r.absent AND r.mark BETWEEN 2 AND 5"
+    " AND r.journal_mark BETWEEN 2 AND 5)",
+    "j_lower": "count(*) FILTER (NOT r.absent AND r.mark BETWEEN 2 AND 5"
+    " AND r.journal_mark BETWEEN 2 AND 5 AND r.mark < r.journal_mark)",
+    "j_same": "count(*) FILTER (NOT r.absent AND r.mark BETWEEN 2 AND 5"
+    " AND r.journal_mark BETWEEN 2 AND 5 AND r.mark = r.journal_mark)",
+    "j_higher": "count(*) FILTER (NOT r.absent AND r.mark BETWEEN 2 AND 5"
+    " AND r.journal_mark BETWEEN 2 AND 5 AND r.mark > r.journal_mark)",
+    "j_diff2": "count(*) FILTER (NOT r.absent AND r.mark BETWEEN 2 AND 5"
+    " AND r.journal_mark BETWEEN 2 AND 5 AND abs(r.mark - r.journal_mark) >= 2)",
+    "n_test": "count(r.test_score) FILTER (NOT r.absent)",
+    "s_test": "coalesce(sum(r.test_score) FILTER (NOT r.absent), 0)",
+    "ss_test": "coalesce(sum(r.test_score ^ 2) FILTER (NOT r.absent), 0)",
+    "n_min": "count(r.test_score) FILTER (NOT r.absent AND m.min_score IS NOT NULL)",
+    "n_below": "count(*) FILTER (NOT r.absent AND r.test_score < m.min_score)",
+    "n_81": "count(*) FILTER (NOT r.absent AND r.test_score >= 81)",
+    "n_100": "count(*) FILTER (NOT r.absent AND r.test_score >= 100)",
+}
+_TASK_SUMS = ["n", "s_points", "ss_frac", "n_full", "n_zero"]
+
+
+def params_version(params_dir: str | Path | None = None) -> str:
+    """A short hash of every ``params/*.yaml``: the version of the values."""
+    digest = hashlib.sha256()
+    for path in sorted(Path(params_dir or PARAMS_DIR).glob("*.yaml")):
+        digest.update(path.name.encode())
+        digest.update(path.read_bytes())
+    return digest.hexdigest()[:12]
+
+
+def _rollup_sql(
+    table: str,
+    extra: Sequence[str],
+    sums: Sequence[str],
+    levels: Sequence[str],
+    agg: str = "sum",
+) -> str:
+    """SELECT rolling the sums of ``table`` up to the wanted levels."""
+    cols = {
+        "region": "region_id",
+        "municipality": "municipality_id",
+        "school": "school_id",
+        "class": "class_id",
+    }
+    keys = ", ".join([*FORM, *extra])
+    sets = ", ".join(f"({keys}, {cols[lv]})" for lv in levels)
+    level_case = " ".join(f"WHEN grouping({cols[lv]}) = 0 THEN '{lv}'" for lv in levels)
+    unit = (
+        "CASE "
+        + " ".join(f"WHEN grouping({cols[lv]}) = 0 THEN {cols[lv]}" for lv in levels)
+        + " END"
+    )
+    aggs = ", ".join(f"{agg}({c}) AS {c}" for c in sums)
+    return (
+        f"SELECT {keys}, CASE {level_case} END AS level, {unit} AS unit_id, {aggs} "
+        f"FROM {table} GROUP BY GROUPING SETS ({sets})"
+    )
+
+
+def _forms_sql(year) -> str:
+    where = "" if year is None else f"WHERE f.year = {int(year)}"
+    return f"""
+        SELECT f.form_id, f.year, f.study_id AS study, f.subject, f.grade,
+               coalesce(f.max_score, i.fmax) AS fmax
+        FROM forms f
+        LEFT JOIN (SELECT form_id, sum(max_score) AS fmax FROM items GROUP BY 1) i
+          USING (form_id)
+        {where}"""
+
+
+def class_sums(con: duckdb.DuckDBPyConnection, cat: Catalogue, *, year=None) -> None:
+    """Create the temporary tables of the sums of every class."""
+    minima = pd.DataFrame(
+        list(cat.ege_minimum.items()), columns=["subject", "min_score"]
+    )
+    con.register("_ege_minimum", minima)
+    con.execute(f"CREATE OR REPLACE TEMP TABLE _forms AS {_forms_sql(year)}")
+    sums = ",\n".join(f"{expr} AS {name}" for name, expr in _FORM_SUMS.items())
+    con.execute(f"""
+        CREATE OR REPLACE TEMP TABLE _form_cls AS
+        SELECT {", ".join("f." + c for c in FORM)}, s.region_id, s.municipality_id,
+               r.school_id, r.class_id, {sums}
+        FROM results r
+        JOIN _forms f USING (form_id)
+        LEFT JOIN schools s USING (school_id)
+        LEFT JOIN _ege_minimum m ON f.study = 'ege' AND m.subject = f.subject
+        GROUP BY ALL""")
+    con.execute(f"""
+        CREATE OR REPLACE TEMP TABLE _task_cls AS
+        SELECT {", ".join("f." + c for c in FORM)}, s.region_id, s.municipality_id,
+               r.school_id, r.class_id, t.position,
+               count(*) AS n,
+               sum(coalesce(t.score, 0)) AS s_points,
+               sum((coalesce(t.score, 0) / i.max_score) ^ 2) AS ss_frac,
+               count(*) FILTER (t.score >= i.max_score) AS n_full,
+               count(*) FILTER (coalesce(t.score, 0) <= 0) AS n_zero
+        FROM task_scores t
+        JOIN results r USING (result_id)
+        JOIN _forms f ON f.form_id = r.form_id
+        JOIN items i ON i.form_id = r.form_id AND i.position = t.position
+        LEFT JOIN schools s ON s.school_id = r.school_id
+        WHERE NOT r.absent
+        GROUP BY ALL""")
+    con.unregister("_ege_minimum")
+
+
+def _unit_names(con) -> pd.DataFrame:
+    return con.execute("""
+        SELECT 'region' AS level, territory_id AS unit_id, name AS unit_name
+          FROM territories WHERE level = 'region'
+        UNION ALL
+        SELECT 'municipality', territory_id, name FROM territories
+          WHERE level = 'municipality'
+        UNION ALL
+        SELECT 'school', school_id, coalesce(name, school_id) FROM schools
+        UNION ALL
+        SELECT 'class', c.class_id,
+               coalesce(s.name, c.school_id) || ', ' || c.grade::TEXT
+               || coalesce(c.letter, '')
+          FROM classes c LEFT JOIN schools s USING (school_id)
+    """).df()
+
+
+def _form_frame(con, levels) -> pd.DataFrame:
+    sql = _rollup_sql("_form_cls", [], list(_FORM_SUMS), levels)
+    return con.execute(f"SELECT * FROM ({sql}) WHERE unit_id IS NOT NULL").df()
+
+
+def _enrolment(con, cat: Catalogue, levels) -> pd.DataFrame:
+    """Grade enrolment and the participants of schools where it is known."""
+    levels = [lv for lv in levels if lv != "class"]
+    if not levels:
+        return pd.DataFrame(columns=[*FORM, "level", "unit_id", "enrol", "enrol_part"])
+    field = cat.enrolment_field.replace("{grade}", "' || f.grade::TEXT || '")
+    con.execute(f"""
+        CREATE OR REPLACE TEMP TABLE _enrol_sch AS
+        SELECT f.form_id, f.year, f.study, f.subject, f.grade, s.region_id,
+               s.municipality_id, s.school_id, NULL::TEXT AS class_id,
+               e.enrol, f.n AS enrol_part
+        FROM (SELECT {", ".join(FORM)}, school_id, sum(n) AS n
+              FROM _form_cls GROUP BY ALL) f
+        JOIN schools s USING (school_id)
+        JOIN (SELECT school_id, year, field, max(TRY_CAST(value AS DOUBLE)) AS enrol
+              FROM school_context GROUP BY ALL) e
+          ON e.school_id = f.school_id
+         AND (e.year IS NULL OR e.year = f.year)
+         AND e.field = '{field}'
+        WHERE e.enrol IS NOT NULL""")
+    sql = _rollup_sql("_enrol_sch", [], ["enrol", "enrol_part"], levels)
+    return con.execute(f"SELECT * FROM ({sql}) WHERE unit_id IS NOT NULL").df()
+
+
+def _task_frames(con, levels):
+    """Task sums per unit, and the sums per КЭС, КТ and difficulty level."""
+    sql = _rollup_sql("_task_cls", ["position"], _TASK_SUMS, levels)
+    con.execute(f"""
+        CREATE OR REPLACE TEMP TABLE _task_units AS
+        SELECT u.*, i.task, i.max_score, i.level AS task_level
+        FROM ({sql}) u JOIN items i USING (form_id, position)
+        WHERE u.unit_id IS NOT NULL""")
+    tasks = con.execute(
+        "SELECT * EXCLUDE (task_level) FROM _task_units ORDER BY level, unit_id, "
+        "form_id, position"
+    ).df()
+    codes = con.execute("""
+        WITH keyed AS (
+            SELECT t.*, c.kind, c.code FROM _task_units t
+            JOIN item_codes c USING (form_id, position)
+            UNION ALL
+            SELECT t.*, 'level' AS kind, t.task_level AS code FROM _task_units t
+            WHERE t.task_level IS NOT NULL)
+        SELECT form_id, year, study, subject, grade, level, unit_id, kind, code,
+               sum(s_points) AS s_points, sum(n * max_score) AS s_max, max(n) AS n
+        FROM keyed GROUP BY ALL""").df()
+    return tasks, codes
+
+
+def _distribution_frame(con, levels) -> pd.DataFrame:
+    con.execute("""
+        CREATE OR REPLACE TEMP TABLE _dist_cls AS
+        SELECT f.form_id, f.year, f.study, f.subject, f.grade, s.region_id,
+               s.municipality_id, r.school_id, r.class_id,
+               r.primary_score AS score, count(*) AS count
+        FROM results r JOIN _forms f USING (form_id)
+        LEFT JOIN schools s USING (school_id)
+        WHERE NOT r.absent AND r.primary_score IS NOT NULL
+        GROUP BY ALL""")
+    sql = _rollup_sql("_dist_cls", ["score"], ["count"], levels)
+    return con.execute(f"""
+        SELECT *, sum(count) OVER (PARTITION BY form_id, level, unit_id) AS n
+        FROM ({sql}) WHERE unit_id IS NOT NULL""").df()
+
+
+def _equity_frame(con, form: pd.DataFrame, levels, *, confidence, min_group_size):
+    parents = [lv for lv in levels if lv in ("region", "municipality")]
+    if not parents:
+        return pd.DataFrame()
+    schools = form[form["level"] == "school"].merge(
+        con.execute(
+            "SELECT school_id AS unit_id, region_id, municipality_id, urban "
+            "FROM schools"
+        ).df(),
+        on="unit_id",
+    )
+    out = []
+    for lv in parents:
+        col = f"{lv}_id"
+        part = schools.dropna(subset=[col]).rename(columns={col: "unit_id_p"})
+        part = part.drop(columns=["unit_id", "level"])
+        by = ["year", "study", "subject", "grade", "unit_id_p"]
+        eq = fm.equity_from_school_sums(
+            part, by, confidence=confidence, min_group_size=min_group_size
+        )
+        out.append(eq.rename(columns={"unit_id_p": "unit_id"}).assign(level=lv))
+    return pd.concat(out, ignore_index=True)
+
+
+def _dynamics_frame(form: pd.DataFrame, *, confidence, min_group_size):
+    units = form[form["level"] != "class"]
+    by = ["study", "subject", "grade", "level", "unit_id", "year"]
+    before = units.assign(year=units["year"] + 1)
+    out = fm.dynamics_from_sums(
+        units, before, by, confidence=confidence, min_group_size=min_group_size
+    )
+    return out
+
+
+def compute_values(
+    con: duckdb.DuckDBPyConnection,
+    *,
+    year: int | None = None,
+    levels: Sequence[str] = LEVELS,
+    catalogue: Catalogue | None = None,
+    approved_only: bool = True,
+) -> pd.DataFrame:
+    """Compute the indicators for every unit, study, year, subject and grade.
+
+    Parameters
+    ----------
+    con : duckdb connection
+        The results database.
+    year : int, optional
+        Compute only this year (the previous year is still read for the
+        dynamics); every year when omitted.
+    levels : sequence of str
+        Levels of units: any of ``region, municipality, school, class``.
+    catalogue : Catalogue, optional
+        The indicator catalogue; ``params/indicators.yaml`` by default.
+    approved_only : bool
+        Compute only indicators whose status is ``approved`` (the default);
+        ``False`` computes every indicator of the catalogue.
+
+    Returns
+    -------
+    DataFrame
+        The columns of :data:`EXPORT_COLUMNS`; each indicator only at the
+        levels its catalogue entry names.
+    """
+    bad = [lv for lv in levels if lv not in LEVELS]
+    if bad or not levels:
+        raise ValueError(
+            f"Неизвестный уровень {', '.join(bad) or '(пусто)'}: "
+            f"допустимы {', '.join(LEVELS)}"
+        )
+    cat = catalogue or load_catalogue()
+    wanted = cat.ids(approved_only=approved_only)
+    conf = float(settings().get("confidence", 0.95))
+    size = int(settings().get("min_group_size", 10))
+    opts = {"confidence": conf, "min_group_size": size}
+    levels = [lv for lv in LEVELS if lv in levels]
+
+    # Sums of each class, then of each unit
+    years = None if year is None else [year - 1, year]
+    class_sums(con, cat, year=None)
+    if years is not None:
+        con.execute(f"DELETE FROM _form_cls WHERE year NOT IN ({years[0]}, {years[1]})")
+        con.execute(f"DELETE FROM _task_cls WHERE year != {year}")
+    form = _form_frame(con, levels)
+    enrol = _enrolment(con, cat, levels)
+    form = form.merge(
+        enrol[[*FORM, "level", "unit_id", "enrol", "enrol_part"]],
+        on=[*FORM, "level", "unit_id"],
+        how="left",
+    )
+    log.debug("Суммы по единицам: %d строк", len(form))
+
+    blocks = []
+    unit_keys = [*FORM, "level", "unit_id"]
+    current = form if year is None else form[form["year"] == year]
+    blocks.append(fm.form_indicators_from_sums(current, unit_keys, ids=wanted, **opts))
+    if "score_distribution_pct" in wanted:
+        dist = _distribution_frame(con, levels)
+        if year is not None:
+            dist = dist[dist["year"] == year]
+        blocks.append(fm.score_distribution_from_counts(dist, unit_keys, **opts))
+    if wanted & set(fm.PRODUCES["task_completion"] + fm.PRODUCES["code_completion"]):
+        tasks, codes = _task_frames(con, levels)
+        blocks.append(
+            fm.task_indicators_from_sums(
+                tasks.drop(columns="position"), unit_keys, **opts
+            )
+        )
+        blocks.append(
+            fm.code_indicators_from_sums(codes, unit_keys, min_group_size=size)
+        )
+    if wanted & set(fm.PRODUCES["dynamics"]):
+        dyn = _dynamics_frame(form, **opts)
+        blocks.append(dyn if year is None else dyn[dyn["year"] == year])
+    if wanted & set(fm.PRODUCES["equity"]):
+        eq = _equity_frame(con, current, levels, **opts)
+        blocks.append(eq)
+
+    # Keep the indicators the catalogue approves, at their levels
+    values = pd.concat([b for b in blocks if len(b)], ignore_index=True)
+    allowed = cat.levels_frame(approved_only=approved_only)
+    values = values.merge(allowed, on=["indicator", "level"])
+    values = values.merge(_unit_names(con), on=["level", "unit_id"], how="left")
+    values["unit_name"] = values["unit_name"].fillna(values["unit_id"])
+    values["task"] = values["task"].fillna("").astype(str)
+    values = values[EXPORT_COLUMNS].sort_values(
+        ["year", "study", "subject", "grade", "level", "unit_id", "indicator"],
+        kind="stable",
+    )
+    for table in ("_form_cls", "_task_cls", "_task_units", "_dist_cls", "_enrol_sch"):
+        con.execute(f"DROP TABLE IF EXISTS {table}")
+    return values.reset_index(drop=True)
+
+
+def store_values(
+    con: duckdb.DuckDBPyConnection,
+    values: pd.DataFrame,
+    *,
+    year: int | None = None,
+    version: str | None = None,
+) -> int:
+    """Replace the stored values (of one year, or all) by ``values``."""
+    frame = values.assign(
+        params_version=version or params_version(),
+        computed_at=pd.Timestamp(datetime.now()).floor("s"),
+    )
+    with db.transaction(con):
+        if year is None:
+            con.execute("DELETE FROM indicator_values")
+        else:
+            con.execute("DELETE FROM indicator_values WHERE year = ?", [int(year)])
+        db.append(con, "indicator_values", frame)
+    return len(frame)
+
+
+def compute(con, *, year=None, levels=LEVELS, catalogue=None) -> int:
+    """Compute every approved indicator and store it; returns the row count."""
+    values = compute_values(con, year=year, levels=levels, catalogue=catalogue)
+    return store_values(con, values, year=year)
+
+
+def values(
+    con: duckdb.DuckDBPyConnection,
+    *,
+    level: str | None = None,
+    unit_id: str | Sequence[str] | None = None,
+    year: int | None = None,
+    study: str | None = None,
+    subject: str | None = None,
+    grade: int | None = None,
+    indicator: str | Sequence[str] | None = None,
+    task: str | None = None,
+) -> pd.DataFrame:
+    """Stored indicator values, filtered; the columns of :data:`EXPORT_COLUMNS`.
+
+    Every filter is optional; ``unit_id`` and ``indicator`` take one value or
+    a list. ``task=""`` keeps only whole-form values. The result is sorted by
+    year, study, subject, grade, level, unit and indicator; an empty frame
+    (with the columns) when nothing matches or nothing was computed yet.
+    """
+    where, args = [], []
+    for col, val in (
+        ("level", level),
+        ("year", year),
+        ("study", study),
+        ("subject", subject),
+        ("grade", grade),
+        ("task", task),
+    ):
+        if val is not None:
+            where.append(f"{col} = ?")
+            args.append(val)
+    for col, val in (("unit_id", unit_id), ("indicator", indicator)):
+        if val is None:
+            continue
+        vals = [val] if isinstance(val, str) else list(val)
+        where.append(f"{col} IN ({', '.join('?' * len(vals))})")
+        args.extend(vals)
+    sql = f"SELECT {', '.join(EXPORT_COLUMNS)} FROM indicator_values"
+    if where:
+        sql += " WHERE " + " AND ".join(where)
+    sql += " ORDER BY year, study, subject, grade, level, unit_id, indicator, task"
+    out = con.execute(sql, args).df()
+    out["small_group"] = out["small_group"].astype(bool)
+    return out
+
+
+def n_units(frame: pd.DataFrame) -> dict[str, int]:
+    """Number of distinct units per level in a values frame."""
+    return frame.groupby("level")["unit_id"].nunique().to_dict() if len(frame) else {}
+
+
+__all__ = [
+    "compute",
+    "compute_values",
+    "store_values",
+    "values",
+    "params_version",
+    "LEVELS",
+    "EXPORT_COLUMNS",
+]
