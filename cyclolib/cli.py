@@ -25,6 +25,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "export": ("export", "выгрузить значения показателей в CSV или XLSX"),
     "reports": ("reports", "сформировать HTML-отчёты по единицам управления"),
     "demo": ("demo", "демонстрация: синтетический регион, база, показатели, отчёты"),
+    "decisions": ("decisions", "реестр управленческих решений: загрузка, просмотр, оценка"),
+    "cycle": ("cycle", "весь цикл для одной единицы: отчёты стадий 00–08"),
 }
 
 # argparse's own English phrases, as the user should read them.
