@@ -45,6 +45,9 @@ STUDENT_COLUMNS = frozenset({"student_id", "code", "student_code", "result_id"})
 #: Columns that count the members of a group, in the order they are looked for.
 COUNT_COLUMNS = ("participants", "n", "students")
 
+#: Outputs of this type carry a report's one-line summary.
+SUMMARY_MIME = "application/vnd.cyclo.summary+json"
+
 #: Set by the batch runner: widgets are never rendered, only static views.
 BATCH_ENV = "CYCLO_BATCH"
 
@@ -237,14 +240,25 @@ class Context:
         """
         _display_html(self.table_html(df, caption=caption, **kws))
 
-    def figure(self, fig, *, dpi: int = 80) -> None:
-        """Display a matplotlib figure as an embedded PNG and close it."""
+    def figure(self, fig, *, alt: str = "", dpi: int = 80) -> None:
+        """Display a matplotlib figure as an embedded PNG and close it.
+
+        ``alt`` is the text read in place of the image; by default the
+        figure's or its first axes' title.
+        """
         import matplotlib.pyplot as plt
 
+        if not alt:
+            titles = [fig._suptitle.get_text()] if fig._suptitle else []
+            titles += [ax.get_title() for ax in fig.axes]
+            alt = next((t for t in titles if t), "рисунок")
         buf = io.BytesIO()
         fig.savefig(buf, format="png", dpi=dpi, metadata=_PNG_METADATA)
         plt.close(fig)
-        _display({"image/png": buf.getvalue(), "text/plain": "<рисунок>"})
+        _display(
+            {"image/png": buf.getvalue(), "text/plain": f"<рисунок: {alt}>"},
+            metadata={"image/png": {"alt": alt}},
+        )
 
     def text(self, message: str, *, kind: str = "note") -> None:
         """Display one escaped paragraph; ``kind`` is ``note`` or ``missing``."""
@@ -259,6 +273,13 @@ class Context:
         if level not in (2, 3, 4):
             raise ValueError(f"Уровень заголовка {level}: ожидалось 2, 3 или 4")
         _display_html(f"<h{level}>{html.escape(title)}</h{level}>")
+
+    def summary(self, text: str) -> None:
+        """Give the report's one-line summary, listed in ``reports/index.html``.
+
+        It is not shown in the report itself (plain text in JupyterLab).
+        """
+        _display({SUMMARY_MIME: {"text": str(text)}, "text/plain": str(text)})
 
     def header_html(self) -> str:
         """The block that opens a report: unit, parent, year, date, mode."""
@@ -482,13 +503,13 @@ def _ipython():
     return get_ipython()
 
 
-def _display(data: dict[str, Any]) -> None:
+def _display(data: dict[str, Any], metadata: dict | None = None) -> None:
     from IPython.display import display
 
     if _ipython() is None:
         log.debug("display outside IPython skipped: %s", list(data))
         return
-    display(data, raw=True)
+    display(data, raw=True, metadata=metadata)
 
 
 def _display_html(markup: str) -> None:
