@@ -102,3 +102,11 @@ def unit_names(con: duckdb.DuckDBPyConnection) -> dict[str, str]:
         ).fetchall()
     )
     return names
+
+
+def latest_year(con: duckdb.DuckDBPyConnection) -> int | None:
+    """The latest year with results in the database, or None when it is empty."""
+    (year,) = con.execute(
+        "SELECT max(f.year) FROM results r JOIN forms f USING (form_id)"
+    ).fetchone()
+    return None if year is None else int(year)
