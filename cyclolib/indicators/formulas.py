@@ -234,7 +234,7 @@ def form_sums(results: pd.DataFrame, *, by=None) -> pd.DataFrame:
     if "enrolment" in df and "school_id" in df:
         per_school = (
             df.assign(_part=part.astype(int))
-            .groupby([*by, "school_id"], dropna=False)
+            .groupby(list(dict.fromkeys([*by, "school_id"])), dropna=False)
             .agg(enrol=("enrolment", "first"), part=("_part", "sum"))
             .reset_index()
         )

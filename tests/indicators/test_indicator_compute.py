@@ -1,0 +1,227 @@
+"""`cyclo compute` and `cyclo export` on the tiny hand-made database.
+
+Every expected number is worked out by hand from tiny_indicators.py.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+from tiny_indicators import build
+
+from cyclolib import db
+from cyclolib.cli import main
+from cyclolib.indicators import EXPORT_COLUMNS, compute, compute_values, values
+
+
+@pytest.fixture
+def tiny(con):
+    build(con)
+    return con
+
+
+def _one(frame, level, unit, indicator, task="", year=2021):
+    row = frame[
+        (frame["level"] == level)
+        & (frame["unit_id"] == unit)
+        & (frame["indicator"] == indicator)
+        & (frame["task"] == task)
+        & (frame["year"] == year)
+    ]
+    assert len(row) == 1, (level, unit, indicator, task, len(row))
+    return row.iloc[0]
+
+
+def test_region_values_by_hand(tiny):
+    v = compute_values(tiny)
+    # 2021: scores 5,4,3,2 (A) 1,1,2 (B) 3,5 (C) of max 5; one absent.
+    assert _one(v, "region", "R", "participants")["value"] == 9
+    assert _one(v, "region", "R", "absent_pct")["value"] == pytest.approx(10.0)
+    assert _one(v, "region", "R", "mean_primary_score")["value"] == pytest.approx(
+        26 / 9
+    )
+    assert _one(v, "region", "R", "mean_score_pct")["value"] == pytest.approx(
+        26 / 45 * 100
+    )
+    # Marks 5,5,4,3,2,2,3,3,5.
+    assert _one(v, "region", "R", "success_pct")["value"] == pytest.approx(700 / 9)
+    assert _one(v, "region", "R", "quality_pct")["value"] == pytest.approx(400 / 9)
+    assert _one(v, "region", "R", "sou_pct")["value"] == pytest.approx(56.0)
+    assert _one(v, "region", "R", "mean_mark")["value"] == pytest.approx(32 / 9)
+    # Journal: 8 with both marks; lower 3, same 4, higher 1.
+    assert _one(v, "region", "R", "journal_lower_pct")["value"] == pytest.approx(37.5)
+    assert _one(v, "region", "R", "journal_same_pct")["value"] == pytest.approx(50.0)
+    # Tasks: 7/9, 13/18, 6/18; КЭС 1.1 = tasks 1 and 2: 20/27.
+    assert _one(v, "region", "R", "task_completion_pct", "2")["value"] == (
+        pytest.approx(1300 / 18)
+    )
+    assert _one(v, "region", "R", "kes_completion_pct", "1.1")["value"] == (
+        pytest.approx(2000 / 27)
+    )
+    assert _one(v, "region", "R", "level_completion_pct", "П")["value"] == (
+        pytest.approx(100 / 3)
+    )
+    # Coverage: A 4 of 6, B 3 of 3 enrolled; C unknown → 7/9.
+    cov = _one(v, "region", "R", "coverage_pct")
+    assert cov["value"] == pytest.approx(700 / 9) and cov["n"] == 9
+
+
+def test_municipality_and_class_values_by_hand(tiny):
+    v = compute_values(tiny)
+    # M1 = schools A and B: marks 5,5,4,3,2,2,3 → quality 3/7.
+    assert _one(v, "municipality", "M1", "quality_pct")["value"] == pytest.approx(
+        300 / 7
+    )
+    # Class A/2021/4/б holds one participant (score 2, mark 3) and one absent.
+    cls = _one(v, "class", "A/2021/4/б", "mean_primary_score")
+    assert cls["value"] == 2 and cls["n"] == 1 and bool(cls["small_group"])
+    assert cls["unit_name"] == "Школа А, 4б"
+    # Coverage is not computed for classes (the catalogue's levels).
+    assert v[(v["level"] == "class") & (v["indicator"] == "coverage_pct")].empty
+
+
+def test_dynamics_by_hand(tiny):
+    v = compute_values(tiny)
+    # Region quality 4/9 in 2021 against 1/4 in 2020.
+    row = _one(v, "region", "R", "quality_pct_change")
+    assert row["value"] == pytest.approx(400 / 9 - 25)
+    # School C mean % of max: (3+5)/2/5 = 80 % against 4/5 = 80 %... only one
+    # participant in 2020, so no Welch test.
+    p = _one(v, "school", "C", "mean_score_pct_change_p")
+    assert pd.isna(p["value"])
+
+
+def test_equity_by_hand(tiny):
+    # urban_rural_gap is still under review: compute every status.
+    v = compute_values(tiny, approved_only=False)
+    # Urban A: scores 5,4,3,2 → 70 %; rural B and C: 1,1,2,3,5 → 48 %.
+    gap = _one(v, "region", "R", "urban_rural_gap")
+    assert gap["value"] == pytest.approx(70 - 48)
+    assert gap["n"] == 9
+
+
+def test_draft_indicators_are_not_computed(tiny):
+    v = compute_values(tiny)
+    assert "journal_diff2_pct" not in set(v["indicator"])
+    everything = compute_values(tiny, approved_only=False)
+    assert "journal_diff2_pct" in set(everything["indicator"])
+
+
+def test_levels_argument_is_checked(tiny):
+    with pytest.raises(ValueError) as err:
+        compute_values(tiny, levels=["country"])
+    assert str(err.value) == (
+        "Неизвестный уровень country: допустимы region, municipality, school, class"
+    )
+
+
+def test_compute_stores_and_values_reads(tiny):
+    rows = compute(tiny)
+    stored = tiny.execute(
+        "SELECT count(*), count(DISTINCT params_version), min(computed_at) "
+        "FROM indicator_values"
+    ).fetchall()[0]
+    assert stored[0] == rows and stored[1] == 1 and stored[2] is not None
+    school = values(tiny, level="school", unit_id="A", year=2021, task="")
+    assert list(school.columns) == EXPORT_COLUMNS
+    assert set(school["unit_id"]) == {"A"} and set(school["task"]) == {""}
+    assert (
+        values(tiny, indicator=["quality_pct", "success_pct"], level="region")[
+            "indicator"
+        ].nunique()
+        == 2
+    )
+    # A second run for one year replaces that year only.
+    compute(tiny)
+    assert (
+        tiny.execute("SELECT count(*) FROM indicator_values").fetchall()[0][0] == rows
+    )
+
+
+def test_cli_compute_and_export(tmp_path, capsys):
+    path = tmp_path / "cyclo.duckdb"
+    con = db.connect(path)
+    build(con)
+    con.close()
+    assert main(["compute", "--db", str(path)]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("Рассчитано ")
+    assert "1 регионов, 2 муниципалитетов, 3 школ, 3 классов" in out
+
+    csv = tmp_path / "v.csv"
+    assert (
+        main(
+            [
+                "export",
+                "indicators",
+                "--db",
+                str(path),
+                "--out",
+                str(csv),
+                "--level",
+                "school",
+                "--unit",
+                "B",
+                "--year",
+                "2021",
+            ]
+        )
+        == 0
+    )
+    frame = pd.read_csv(csv, keep_default_na=False)
+    assert list(frame.columns) == EXPORT_COLUMNS
+    assert set(frame["unit_id"]) == {"B"} and set(frame["level"]) == {"school"}
+    quality = frame[frame["indicator"] == "quality_pct"]
+    assert float(quality["value"].iloc[0]) == 0.0  # marks 2, 2, 3
+
+    xlsx = tmp_path / "v.xlsx"
+    assert (
+        main(
+            [
+                "export",
+                "indicators",
+                "--db",
+                str(path),
+                "--out",
+                str(xlsx),
+                "--level",
+                "region",
+            ]
+        )
+        == 0
+    )
+    back = pd.read_excel(xlsx, engine="calamine")
+    assert list(back.columns) == EXPORT_COLUMNS
+    assert len(back) == len(values(db.connect(path, read_only=True), level="region"))
+
+
+def test_cli_export_nothing_matches(tmp_path, capsys):
+    path = tmp_path / "cyclo.duckdb"
+    con = db.connect(path)
+    build(con)
+    con.close()
+    main(["compute", "--db", str(path)])
+    code = main(
+        [
+            "export",
+            "indicators",
+            "--db",
+            str(path),
+            "--out",
+            str(tmp_path / "x.csv"),
+            "--unit",
+            "nope",
+        ]
+    )
+    assert code == 1
+    assert capsys.readouterr().err == (
+        "Нет значений показателей под эти условия: проверьте фильтры или "
+        "выполните cyclo compute\n"
+    )
+
+
+def test_cli_compute_empty_database(tmp_path, capsys):
+    assert main(["compute", "--db", str(tmp_path / "empty.duckdb")]) == 1
+    assert capsys.readouterr().err == (
+        "В базе нет результатов: сначала загрузите данные (cyclo load)\n"
+    )

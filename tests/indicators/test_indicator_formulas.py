@@ -1,0 +1,271 @@
+"""Indicator formulas on small hand-made tables, each worked out by hand."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from cyclolib.indicators import formulas as fm
+
+
+def _value(frame, indicator, task=""):
+    row = frame[(frame["indicator"] == indicator) & (frame["task"] == task)]
+    assert len(row) == 1, (indicator, task, len(row))
+    return row.iloc[0]
+
+
+@pytest.fixture
+def results():
+    # Ten listed students of two schools, one absent; form maximum 20.
+    return pd.DataFrame(
+        {
+            "school_id": ["s1"] * 6 + ["s2"] * 4,
+            "absent": [False] * 5 + [True] + [False] * 4,
+            "primary_score": [20, 15, 12, 8, 3, np.nan, 10, 10, 6, 2],
+            "max_score": 20.0,
+            "mark": [5, 5, 4, 3, 2, np.nan, 4, 4, 3, 2],
+            "journal_mark": [5, 4, 5, 3, np.nan, 4, 2, 4, 5, 3],
+            "enrolment": [8] * 6 + [np.nan] * 4,
+        }
+    )
+
+
+def test_marks_by_hand(results):
+    # By hand: marks 5,5,4,3,2,4,4,3,2 → n5=2, n4=3, n3=2, n2=2, N=9.
+    out = fm.marks(results, min_group_size=10)
+    assert _value(out, "mark_5_pct")["value"] == pytest.approx(100 * 2 / 9)
+    assert _value(out, "mark_2_pct")["value"] == pytest.approx(100 * 2 / 9)
+    assert _value(out, "success_pct")["value"] == pytest.approx(100 * 7 / 9)
+    assert _value(out, "quality_pct")["value"] == pytest.approx(100 * 5 / 9)
+    # СОУ = (1·2 + 0.64·3 + 0.36·2 + 0.16·2) / 9 · 100 = 4.96 / 9 · 100
+    assert _value(out, "sou_pct")["value"] == pytest.approx(496 / 9)
+    assert _value(out, "mean_mark")["value"] == pytest.approx(32 / 9)
+    row = _value(out, "quality_pct")
+    assert row["n"] == 9 and bool(row["small_group"]) is True
+    assert row["ci_low"] < row["value"] < row["ci_high"]
+
+
+def test_scores_and_participation_by_hand(results):
+    out = fm.scores(results)
+    # By hand: (20+15+12+8+3+10+10+6+2) / 9 = 86 / 9
+    assert _value(out, "mean_primary_score")["value"] == pytest.approx(86 / 9)
+    assert _value(out, "mean_score_pct")["value"] == pytest.approx(86 / 9 * 5)
+    part = fm.participation(results)
+    assert _value(part, "participants")["value"] == 9
+    assert _value(part, "absent_pct")["value"] == pytest.approx(10.0)
+    # Coverage over s1 only (enrolment 8): 5 participants of 8.
+    cov = _value(part, "coverage_pct")
+    assert cov["value"] == pytest.approx(62.5) and cov["n"] == 8
+
+
+def test_journal_agreement_by_hand(results):
+    # Pairs with both marks: (5,5) (5,4) (4,5) (3,3) (4,2) (4,4) (3,5) (2,3):
+    # lower 3, same 3, higher 2; |diff| ≥ 2: (4,2) and (3,5).
+    out = fm.journal_agreement(results, by="school_id")
+    s1 = out[out["school_id"] == "s1"]
+    assert _value(s1, "journal_lower_pct")["value"] == pytest.approx(25.0)
+    whole = fm.journal_agreement(results)
+    assert _value(whole, "journal_lower_pct")["value"] == pytest.approx(37.5)
+    assert _value(whole, "journal_same_pct")["value"] == pytest.approx(37.5)
+    assert _value(whole, "journal_higher_pct")["value"] == pytest.approx(25.0)
+    assert _value(whole, "journal_diff2_pct")["value"] == pytest.approx(25.0)
+    assert _value(whole, "journal_same_pct")["n"] == 8
+
+
+def test_region_value_comes_from_students_not_school_means(results):
+    # s1 success 4/5 = 80 %, s2 3/4 = 75 %: the mean of schools would be
+    # 77.5 %, the students' value is 7/9 = 77.78 %.
+    by_school = fm.marks(results, by="school_id")
+    whole = fm.marks(results)
+    succ = by_school[by_school["indicator"] == "success_pct"]["value"]
+    assert list(succ) == pytest.approx([80.0, 75.0])
+    assert _value(whole, "success_pct")["value"] == pytest.approx(700 / 9)
+
+
+def test_empty_group_gives_nan_not_error():
+    frame = pd.DataFrame(
+        {
+            "g": ["a", "a"],
+            "absent": [True, True],
+            "primary_score": [np.nan, np.nan],
+            "max_score": 10.0,
+            "mark": [np.nan, np.nan],
+        }
+    )
+    out = fm.marks(frame, by="g")
+    row = _value(out, "quality_pct")
+    assert np.isnan(row["value"]) and row["n"] == 0 and bool(row["small_group"])
+
+
+@pytest.fixture
+def task_scores():
+    # Four participants, tasks "1" (max 1, Б) and "2" (max 2, П).
+    return pd.DataFrame(
+        {
+            "student": [1, 1, 2, 2, 3, 3, 4, 4],
+            "task": ["1", "2"] * 4,
+            "score": [1, 2, 0, 1, 1, np.nan, 1, 0],
+            "max_score": [1.0, 2.0] * 4,
+            "level": ["Б", "П"] * 4,
+        }
+    )
+
+
+def test_task_completion_by_hand(task_scores):
+    out = fm.task_completion(task_scores)
+    # Task 1: 3 points / (4 × 1) = 75 %; task 2: 3 / (4 × 2) = 37.5 %.
+    assert _value(out, "task_completion_pct", "1")["value"] == pytest.approx(75.0)
+    assert _value(out, "task_completion_pct", "2")["value"] == pytest.approx(37.5)
+    # Task 2: full 1 (2 points), partial 1 (1 point), zero 2 (0 and not done).
+    assert _value(out, "task_full_pct", "2")["value"] == pytest.approx(25.0)
+    assert _value(out, "task_partial_pct", "2")["value"] == pytest.approx(25.0)
+    assert _value(out, "task_zero_pct", "2")["value"] == pytest.approx(50.0)
+
+
+def test_code_completion_by_hand(task_scores):
+    codes = pd.DataFrame(
+        {
+            "task": ["1", "2", "2"],
+            "kind": ["kes", "kes", "kt"],
+            "code": ["1.1", "1.1", "7"],
+        }
+    )
+    out = fm.code_completion(task_scores, codes)
+    # КЭС 1.1 covers both tasks: 6 points / (4 × 3) = 50 %.
+    assert _value(out, "kes_completion_pct", "1.1")["value"] == pytest.approx(50.0)
+    assert _value(out, "kt_completion_pct", "7")["value"] == pytest.approx(37.5)
+    assert _value(out, "level_completion_pct", "Б")["value"] == pytest.approx(75.0)
+    assert _value(out, "level_completion_pct", "П")["n"] == 4
+
+
+def test_task_status_reference_levels():
+    # DOMAIN.md: basic sufficient ≥ 60, insufficient < 57; advanced 30 / 28.5.
+    got = fm.task_status(
+        [60, 59.9, 56.99, 30, 29, 28.4, np.nan, 70],
+        ["Б", "Б", "Б", "П", "В", "П", "Б", None],
+    )
+    assert list(got[:6]) == [
+        "sufficient",
+        "uncertain",
+        "insufficient",
+        "sufficient",
+        "uncertain",
+        "insufficient",
+    ]
+    assert pd.isna(got[6]) and pd.isna(got[7])
+    with pytest.raises(ValueError) as err:
+        fm.task_status([50], ["X"])
+    assert str(err.value) == (
+        "Уровень сложности задания должен быть Б, П или В, получено X"
+    )
+
+
+def test_score_distribution_by_hand(results):
+    out = fm.score_distribution(results)
+    assert _value(out, "score_distribution_pct", "10")["value"] == pytest.approx(
+        200 / 9
+    )
+    assert out["value"].sum() == pytest.approx(100.0)
+
+
+def test_ege_by_hand():
+    frame = pd.DataFrame(
+        {
+            "absent": False,
+            "primary_score": 0.0,
+            "mark": np.nan,
+            "test_score": [100, 85, 50, 30, 20],
+            "min_score": 27.0,
+        }
+    )
+    out = fm.ege_results(frame)
+    assert _value(out, "ege_mean_test_score")["value"] == pytest.approx(57.0)
+    assert _value(out, "ege_below_min_pct")["value"] == pytest.approx(20.0)
+    assert _value(out, "ege_81_100_pct")["value"] == pytest.approx(40.0)
+    assert _value(out, "ege_100_count")["value"] == 1
+
+
+def test_dynamics_against_scipy():
+    # Reference: scipy's Welch test on the students' percents of the maximum.
+    from scipy import stats
+
+    now = pd.DataFrame(
+        {
+            "absent": False,
+            "primary_score": [10, 12, 14, 18, 20.0],
+            "max_score": 20.0,
+            "mark": [3, 4, 4, 5, 5],
+        }
+    )
+    before = pd.DataFrame(
+        {
+            "absent": False,
+            "primary_score": [4, 8, 10, 12.0],
+            "max_score": 20.0,
+            "mark": [2, 3, 3, 4],
+        }
+    )
+    out = fm.dynamics(now, before)
+    ref = stats.ttest_ind(
+        now["primary_score"] * 5, before["primary_score"] * 5, equal_var=False
+    )
+    assert _value(out, "mean_score_pct_change")["value"] == pytest.approx(74 - 42.5)
+    assert _value(out, "mean_score_pct_change_p")["value"] == pytest.approx(ref.pvalue)
+    # Quality 4/5 against 1/4: +55 percentage points.
+    assert _value(out, "quality_pct_change")["value"] == pytest.approx(55.0)
+
+
+def test_icc1_matches_shrout_fleiss():
+    # Reference: Shrout & Fleiss (1979), table 2 data (6 targets × 4 judges):
+    # ICC(1,1) = 0.17.
+    data = np.array(
+        [
+            [9, 2, 5, 8],
+            [6, 1, 3, 2],
+            [8, 4, 6, 8],
+            [7, 1, 2, 6],
+            [10, 5, 6, 9],
+            [6, 2, 4, 7],
+        ],
+        dtype=float,
+    )
+    icc, low, high = fm.icc1_from_sums(np.full(6, 4), data.sum(1), (data**2).sum(1))
+    assert icc == pytest.approx(0.17, abs=0.005)
+    assert low < icc < high
+
+
+def test_equity_gaps_by_hand():
+    # Ten schools of two students each: school k scores 10k and 10k+10 % of 100.
+    rows = []
+    for k in range(10):
+        for score in (10 * k, 10 * k + 10):
+            rows.append(
+                {
+                    "school_id": f"s{k}",
+                    "absent": False,
+                    "primary_score": float(score),
+                    "max_score": 100.0,
+                    "mark": 3,
+                    "urban": k >= 5,
+                }
+            )
+    frame = pd.DataFrame(rows)
+    out = fm.equity(frame, min_group_size=2)
+    # Top school s9 mean 95, bottom s0 mean 5: gap 90.
+    assert _value(out, "school_gap_top_bottom")["value"] == pytest.approx(90.0)
+    # Urban s5..s9 mean 75, rural s0..s4 mean 25.
+    assert _value(out, "urban_rural_gap")["value"] == pytest.approx(50.0)
+    # ANOVA by hand: MSW = 50, MSB = 2·Σ(mean_k − 50)²/9 = 2·8250/9.
+    msb, msw = 2 * 8250 / 9, 50.0
+    icc = (msb - msw) / (msb + msw)
+    assert _value(out, "between_school_pct")["value"] == pytest.approx(100 * icc)
+
+
+def test_missing_columns_message():
+    with pytest.raises(ValueError) as err:
+        fm.marks(pd.DataFrame({"absent": [False]}))
+    assert str(err.value) == (
+        "Результаты: нет столбцов primary_score, mark; ожидались absent, "
+        "primary_score, mark, есть absent"
+    )
