@@ -1,0 +1,110 @@
+"""Registers of the synthetic region: the responsibility matrix and the register
+of decisions (measures) taken on schools."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from ..loaders.schools import region_id
+from .model import _person
+
+# Measures on schools: the kind of use of indicator values they serve (a code of
+# params/uses.yaml) and what was done.
+MEASURES = (
+    ("operational", "Адресная методическая помощь школам по итогам ВПР"),
+    ("pd_need", "Курсы повышения квалификации учителей начальных классов"),
+    ("conditions", "Дополнительные занятия для обучающихся с трудностями в учёбе"),
+    ("programmes", "Программа поддержки школ с низкими результатами"),
+    ("method_associations", "Работа муниципальных методических объединений"),
+)
+
+MEASURE_INDICATOR = "vpr_mean_pct"
+
+POSITIONS = {
+    ("region", "collect"): "главный специалист регионального центра оценки качества",
+    ("region", "check"): "начальник отдела оценки качества образования министерства",
+    ("municipality", "collect"): "специалист управления образования",
+    ("municipality", "check"): "начальник управления образования",
+    ("school", "collect"): "заместитель директора по учебной работе",
+    ("school", "check"): "директор",
+}
+
+
+def make_responsibles(
+    rng: np.random.Generator,
+    names: dict,
+    region: dict,
+    municipalities: pd.DataFrame,
+    schools: pd.DataFrame,
+) -> pd.DataFrame:
+    """Who collects and who checks the data of the region, each municipality
+    and each school: columns level, unit_id, role, person, position, contact."""
+    units = (
+        [("region", region_id(region["code"]))]
+        + [("municipality", m) for m in municipalities["municipality_id"]]
+        + [("school", s) for s in schools["school_id"]]
+    )
+    rows = []
+    for level, unit in units:
+        for role in ("collect", "check"):
+            rows.append(
+                {
+                    "level": level,
+                    "unit_id": unit,
+                    "role": role,
+                    "person": _person(rng, names),
+                    "position": POSITIONS[(level, role)],
+                    "contact": f"{unit}.{role}@edu{region['code']}.example",
+                }
+            )
+    return pd.DataFrame(rows)
+
+
+def make_decisions(
+    rng: np.random.Generator,
+    region: dict,
+    measures: pd.DataFrame,
+    schools: pd.DataFrame,
+    baseline: pd.Series,
+) -> pd.DataFrame:
+    """The register of measures: one row per measure.
+
+    ``baseline`` is the mean ВПР % of the maximum of each school (index
+    school_idx) in the measure's year; the target is five points above the
+    treated schools' mean.
+    """
+    rows = []
+    for m in measures.itertuples(index=False):
+        units = list(m.units)
+        munis = schools["municipality_name"].to_numpy()[units]
+        if len(set(munis)) == 1 and rng.random() < 0.5:
+            level, body = "municipality", f"Управление образования ({munis[0]})"
+            unit = schools["municipality_id"].to_numpy()[units[0]]
+        else:
+            level, unit = "region", region_id(region["code"])
+            body = f"Министерство образования ({region['name']})"
+        use_kind, title = MEASURES[int(rng.integers(len(MEASURES)))]
+        month, day = int(rng.integers(9, 13)), int(rng.integers(1, 29))
+        base = float(baseline.reindex(units).mean())
+        rows.append(
+            {
+                "id": f"M{m.measure:03d}",
+                "date": f"{m.year}-{month:02d}-{day:02d}",
+                "level": level,
+                "unit_id": unit,
+                "body": body,
+                "use_kind": use_kind,
+                "title": title,
+                "target_units": ";".join(schools["school_id"].to_numpy()[units]),
+                "indicator": MEASURE_INDICATOR,
+                "target_value": round(base + 5.0, 1) if base == base else "",
+                "target_date": f"{m.year + 1}-05-31",
+                "status": "done",
+            }
+        )
+    columns = [
+        "id", "date", "level", "unit_id", "body", "use_kind", "title", "target_units",
+        "indicator", "target_value", "target_date", "status",
+    ]  # fmt: skip
+    return pd.DataFrame(rows, columns=columns)
