@@ -490,6 +490,26 @@ def _school_year(year: int) -> str:
     return f"{year - 1}/{year}" if year else "нет данных"
 
 
+def readable(df: pd.DataFrame) -> pd.DataFrame:
+    """A copy with study and subject codes replaced by their Russian names.
+
+    Columns ``study_id`` / ``study`` take the short names of
+    ``params/studies.yaml``; ``subject`` the names of ``params/subjects.yaml``.
+    Unknown codes are kept as they are.
+    """
+    from .config import load_params
+
+    studies = {s["id"]: s["name"] for s in load_params("studies")["studies"]}
+    subjects = load_params("subjects")
+    out = df.copy()
+    for column in ("study_id", "study"):
+        if column in out.columns:
+            out[column] = out[column].map(lambda v: studies.get(v, v))
+    if "subject" in out.columns:
+        out["subject"] = out["subject"].map(lambda v: subjects.get(v, v))
+    return out
+
+
 def school_year(year: int) -> str:
     """The school year as printed: 2024 → «2023/2024»."""
     return _school_year(year)
