@@ -1,0 +1,177 @@
+"""Reading spreadsheets and CSV files into tables of raw cell values."""
+
+from __future__ import annotations
+
+import csv
+import io
+import logging
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from python_calamine import CalamineWorkbook
+
+log = logging.getLogger(__name__)
+
+EXCEL_SUFFIXES = {".xlsx", ".xlsm", ".xls", ".ods"}
+CSV_SUFFIXES = {".csv", ".txt"}
+
+
+class UnreadableFileError(Exception):
+    """A file that cannot be read or whose layout is not known: nothing is loaded."""
+
+
+@dataclass
+class Table:
+    """One sheet (or one CSV file): its header and its data rows as raw values.
+
+    ``frame`` has one column per header cell (by position, ``0..n-1``) and keeps
+    the cells as the reader returned them; ``rows`` holds the 1-based row number
+    of each data row as the user sees it in Excel (the header is row 1).
+    """
+
+    path: Path
+    sheet: str | None
+    header: list[str]
+    frame: pd.DataFrame
+    rows: np.ndarray = field(repr=False)
+
+    @property
+    def label(self) -> str:
+        return (
+            self.path.name if self.sheet is None else f"{self.path.name}:{self.sheet}"
+        )
+
+
+def cell_text(value) -> str:
+    """A cell as text: integral floats lose their ``.0``, None becomes empty."""
+    if value is None:
+        return ""
+    if isinstance(value, float):
+        if np.isnan(value):
+            return ""
+        return str(int(value)) if value.is_integer() else repr(value)
+    return str(value).strip()
+
+
+def as_text(values: pd.Series) -> pd.Series:
+    """Cells as stripped text, computed once per distinct value."""
+    codes, uniques = pd.factorize(values, use_na_sentinel=False)
+    texts = np.array([cell_text(v) for v in uniques], dtype=object)
+    return pd.Series(
+        texts[codes] if len(codes) else [], index=values.index, dtype=object
+    )
+
+
+def _table(path: Path, sheet: str | None, rows: list[list]) -> Table | None:
+    # Drop trailing empty header cells and fully empty rows.
+    if not rows:
+        return None
+    header = [cell_text(v) for v in rows[0]]
+    width = len(header)
+    data = [r[:width] + [""] * (width - len(r)) for r in rows[1:]]
+    frame = pd.DataFrame(data, columns=range(width), dtype=object)
+    numbers = np.arange(2, len(data) + 2)
+    if len(frame):
+        empty = np.ones(len(frame), dtype=bool)
+        for col in frame.columns:
+            codes, uniques = pd.factorize(frame[col], use_na_sentinel=False)
+            blank = np.array([cell_text(v) == "" for v in uniques], dtype=bool)
+            empty &= blank[codes]
+        if empty.any():
+            frame = frame.loc[~empty].reset_index(drop=True)
+            numbers = numbers[~empty]
+    return Table(path=path, sheet=sheet, header=header, frame=frame, rows=numbers)
+
+
+def read_tables(path: str | Path) -> list[Table]:
+    """Every non-empty sheet of a workbook, or the single table of a CSV file."""
+    path = Path(path)
+    suffix = path.suffix.lower()
+    if suffix in CSV_SUFFIXES:
+        return [t for t in [_table(path, None, read_csv_rows(path))] if t is not None]
+    if suffix not in EXCEL_SUFFIXES:
+        raise UnreadableFileError(
+            f"{path.name}: неизвестный тип файла «{path.suffix}»; "
+            "ожидались XLSX или CSV"
+        )
+    try:
+        book = CalamineWorkbook.from_path(str(path))
+        tables = []
+        for name in book.sheet_names:
+            rows = book.get_sheet_by_name(name).to_python()
+            table = _table(path, name, rows)
+            if table is not None:
+                tables.append(table)
+    except Exception as exc:  # calamine raises several kinds for broken files
+        raise UnreadableFileError(
+            f"{path.name}: файл не читается как таблица Excel ({exc})"
+        ) from exc
+    return tables
+
+
+def read_headers(path: str | Path) -> dict[str | None, list[str]]:
+    """The header row of every sheet (or of the CSV file), without the data."""
+    path = Path(path)
+    if path.suffix.lower() in CSV_SUFFIXES:
+        rows = read_csv_rows(path, limit=1)
+        return {None: [cell_text(v) for v in rows[0]] if rows else []}
+    if path.suffix.lower() in {".xlsx", ".xlsm"}:
+        try:
+            return _openpyxl_headers(path)
+        except Exception:  # fall back to the full reader, which words the error
+            log.debug("openpyxl could not read the header of %s", path)
+    try:
+        book = CalamineWorkbook.from_path(str(path))
+        headers = {}
+        for name in book.sheet_names:
+            first = next(iter(book.get_sheet_by_name(name).iter_rows()), [])
+            headers[name] = [cell_text(v) for v in first]
+    except Exception as exc:
+        raise UnreadableFileError(
+            f"{path.name}: файл не читается как таблица Excel ({exc})"
+        ) from exc
+    return headers
+
+
+def _openpyxl_headers(path: Path) -> dict[str | None, list[str]]:
+    """First rows of every sheet, streamed: no need to parse the whole sheet."""
+    import openpyxl
+
+    book = openpyxl.load_workbook(path, read_only=True, data_only=True)
+    try:
+        headers = {}
+        for sheet in book.worksheets:
+            first = next(sheet.iter_rows(max_row=1, values_only=True), ())
+            headers[sheet.title] = [cell_text(v) for v in first]
+        return headers
+    finally:
+        book.close()
+
+
+def decode(raw: bytes) -> str:
+    """Text of a CSV file: UTF-8 (with or without BOM), else Windows-1251."""
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        return raw.decode("cp1251")
+
+
+def read_csv_rows(path: Path, *, limit: int | None = None) -> list[list[str]]:
+    """Rows of a CSV file; the separator (``;`` or ``,``) is read from its header."""
+    try:
+        text = decode(path.read_bytes())
+    except OSError as exc:
+        raise UnreadableFileError(f"{path.name}: файл не открывается ({exc})") from exc
+    first = text.split("\n", 1)[0]
+    sep = ";" if first.count(";") >= first.count(",") and ";" in first else ","
+    if "\t" in first and first.count("\t") > first.count(sep):
+        sep = "\t"
+    reader = csv.reader(io.StringIO(text), delimiter=sep)
+    rows = []
+    for row in reader:
+        rows.append([v.strip() for v in row])
+        if limit is not None and len(rows) >= limit:
+            break
+    return rows
