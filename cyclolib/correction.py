@@ -1,0 +1,473 @@
+"""Stage 8: correcting the course of the next cycle.
+
+Three questions: which kinds of use of the results were realised this year and
+which were not; how every indicator moved over all years in the database (a
+trend with its significance, per unit); and what to change next cycle
+(indicators to revise, measures to continue or stop), in the report and as an
+XLSX workbook.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+import duckdb
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from .config import load_params
+from .decisions import lower_is_better, use_kinds
+from .effectiveness import VERDICTS
+
+log = logging.getLogger(__name__)
+
+TREND_NAMES = {
+    "up": "значимый рост",
+    "down": "значимое снижение",
+    "flat": "без значимых изменений",
+    "short": "мало лет для оценки",
+}
+
+# Russian headers of the output frames, for reports and workbooks.
+LABELS = {
+    "number": "№",
+    "code": "код",
+    "name": "вид использования",
+    "decisions": "решений",
+    "done": "выполнено",
+    "not_done": "не выполнено",
+    "planned": "запланировано",
+    "realised": "реализовано",
+    "state": "состояние",
+    "unit_id": "единица",
+    "indicator": "показатель",
+    "study": "исследование",
+    "subject": "предмет",
+    "grade": "класс",
+    "n_years": "лет",
+    "first_year": "с года",
+    "last_year": "по год",
+    "first_value": "значение в начале",
+    "last_value": "значение в конце",
+    "slope": "изменение за год",
+    "slope_low": "нижняя граница",
+    "slope_high": "верхняя граница",
+    "p_value": "p",
+    "trend": "динамика",
+    "object": "объект",
+    "item": "что",
+    "proposal": "предложение",
+    "reason": "основание",
+}
+
+
+def _options() -> dict:
+    return dict(load_params("decisions")["correction"])
+
+
+# --- realised and unrealised uses ----------------------------------------------
+
+
+def realised_uses(decisions: pd.DataFrame) -> pd.DataFrame:
+    """Which kinds of use of the results were realised, by the register.
+
+    Parameters
+    ----------
+    decisions : DataFrame
+        The register of one unit and year (``read_decisions``), with ``use_kind``
+        and ``status``.
+
+    Returns
+    -------
+    DataFrame
+        Every kind of use (params/uses.yaml) in order: ``number, code, name,
+        decisions, done, not_done, planned, realised`` and ``state``:
+        «реализовано» (at least one decision done), «запланировано» (decisions
+        only planned), «не выполнено» (decisions, none done, some not done) or
+        «не использовалось» (no decision).
+    """
+    kinds = use_kinds()
+    counts = (
+        decisions.groupby(["use_kind", "status"]).size().unstack(fill_value=0)
+        if not decisions.empty
+        else pd.DataFrame()
+    )
+    counts = counts.reindex(
+        index=kinds["code"], columns=["done", "not_done", "planned"], fill_value=0
+    )
+    out = kinds.set_index("code").join(counts).reset_index()
+    out = out[["number", "code", "name", "done", "not_done", "planned"]]
+    out.insert(3, "decisions", out[["done", "not_done", "planned"]].sum(axis=1))
+    out["realised"] = out["done"] > 0
+    out["state"] = np.select(
+        [out["done"] > 0, out["not_done"] > 0, out["planned"] > 0],
+        ["реализовано", "не выполнено", "запланировано"],
+        default="не использовалось",
+    )
+    return out
+
+
+# --- dynamics ------------------------------------------------------------------
+
+
+def unit_values(
+    con: duckdb.DuckDBPyConnection,
+    *,
+    level: str,
+    unit_id: str,
+    indicators: list[str] | None = None,
+) -> pd.DataFrame:
+    """Values of every indicator of one unit over all years (whole forms only).
+
+    Returns
+    -------
+    DataFrame
+        ``indicator, study, subject, grade, year, value, n, ci_low, ci_high``.
+    """
+    sql = (
+        "SELECT indicator, study, subject, grade, year, value, n, ci_low, ci_high "
+        "FROM indicator_values WHERE level = ? AND unit_id = ? "
+        "AND coalesce(task, '') = '' AND value IS NOT NULL"
+    )
+    params: list = [level, unit_id]
+    if indicators:
+        sql += " AND indicator IN (SELECT unnest(?::TEXT[]))"
+        params.append(indicators)
+    return con.execute(sql + " ORDER BY ALL", params).df()
+
+
+def trends(
+    values: pd.DataFrame,
+    *,
+    by: list[str] | None = None,
+    min_years: int | None = None,
+    alpha: float | None = None,
+) -> pd.DataFrame:
+    """Linear trend of each indicator over the years, with its significance.
+
+    Parameters
+    ----------
+    values : DataFrame
+        ``year, value`` and the grouping columns.
+    by : list of str, optional
+        Columns that identify a series; by default those of ``indicator, study,
+        subject, grade, unit_id`` present in ``values``.
+    min_years : int, optional
+        Fewer years give no slope test (params/decisions.yaml, default 3).
+    alpha : float, optional
+        Significance level of the slope (default 0.05).
+
+    Returns
+    -------
+    DataFrame
+        One row per series: the ``by`` columns, ``n_years, first_year,
+        last_year, first_value, last_value, slope, slope_low, slope_high,
+        p_value`` and ``trend`` (Russian: significant rise or fall, no
+        significant change, too few years). For indicators where lower is
+        better the words still describe the value, not its quality.
+
+    Notes
+    -----
+    Ordinary least squares of the value on the year,
+    :math:`y_t = a + b t + e_t`, with
+    :math:`\\hat b = \\sum (t-\\bar t)(y_t-\\bar y) / \\sum (t-\\bar t)^2`,
+    :math:`s^2 = \\sum \\hat e_t^2 / (m - 2)` over :math:`m` years,
+    :math:`SE(\\hat b) = s / \\sqrt{\\sum (t-\\bar t)^2}`, a two-sided
+    :math:`t` test with :math:`m - 2` degrees of freedom and the interval
+    :math:`\\hat b \\pm t_{m-2,\\,1-\\alpha/2} SE`. Years without a value are
+    skipped; a series of constant values has slope 0 and no p-value.
+    """
+    opts = _options()
+    min_years = int(min_years or opts["min_years"])
+    alpha = float(alpha or opts["alpha"])
+    if min_years < 3:
+        raise ValueError(
+            f"min_years должно быть не меньше 3 (нужна оценка остатков), "
+            f"получено {min_years}"
+        )
+    by = by or [
+        c
+        for c in ("indicator", "study", "subject", "grade", "unit_id")
+        if c in values.columns
+    ]
+    rows = []
+    clean = values.dropna(subset=["year", "value"])
+    for key, g in clean.groupby(by, dropna=False, sort=True):
+        g = g.groupby("year", as_index=False)["value"].mean().sort_values("year")
+        t = g["year"].to_numpy(float)
+        y = g["value"].to_numpy(float)
+        row = dict(zip(by, key if isinstance(key, tuple) else (key,), strict=True))
+        row.update(
+            n_years=len(g),
+            first_year=int(t[0]),
+            last_year=int(t[-1]),
+            first_value=y[0],
+            last_value=y[-1],
+            slope=np.nan,
+            slope_low=np.nan,
+            slope_high=np.nan,
+            p_value=np.nan,
+            trend=TREND_NAMES["short"],
+        )
+        if len(g) >= min_years:
+            row.update(_slope(t, y, alpha))
+        rows.append(row)
+    columns = by + [
+        "n_years",
+        "first_year",
+        "last_year",
+        "first_value",
+        "last_value",
+        "slope",
+        "slope_low",
+        "slope_high",
+        "p_value",
+        "trend",
+    ]
+    return pd.DataFrame(rows, columns=columns)
+
+
+def _slope(t: np.ndarray, y: np.ndarray, alpha: float) -> dict:
+    """OLS slope of y on t with its interval, p-value and trend word."""
+    m = len(t)
+    tc = t - t.mean()
+    sxx = float((tc**2).sum())
+    b = float((tc * (y - y.mean())).sum() / sxx)
+    resid = y - y.mean() - b * tc
+    s2 = float((resid**2).sum() / (m - 2))
+    se = np.sqrt(s2 / sxx)
+    if se == 0:
+        word = "flat" if b == 0 else ("up" if b > 0 else "down")
+        return {
+            "slope": b,
+            "slope_low": b,
+            "slope_high": b,
+            "p_value": np.nan,
+            "trend": TREND_NAMES[word],
+        }
+    q = stats.t.ppf(1 - alpha / 2, m - 2)
+    p = float(2 * stats.t.sf(abs(b) / se, m - 2))
+    word = "flat" if p >= alpha else ("up" if b > 0 else "down")
+    return {
+        "slope": b,
+        "slope_low": b - q * se,
+        "slope_high": b + q * se,
+        "p_value": p,
+        "trend": TREND_NAMES[word],
+    }
+
+
+# --- proposals -----------------------------------------------------------------
+
+
+def proposals(
+    *,
+    effects: pd.DataFrame | None = None,
+    trend_table: pd.DataFrame | None = None,
+    uses: pd.DataFrame | None = None,
+) -> pd.DataFrame:
+    """Proposals for the next cycle from the analyses of stages 7 and 8.
+
+    Parameters
+    ----------
+    effects : DataFrame, optional
+        :func:`cyclolib.effectiveness.evaluate_measures`.
+    trend_table : DataFrame, optional
+        :func:`trends` of the unit's indicators.
+    uses : DataFrame, optional
+        :func:`realised_uses`.
+
+    Returns
+    -------
+    DataFrame
+        ``object`` (мера, показатель, вид использования), ``item`` (its code),
+        ``proposal`` and ``reason``, in Russian.
+
+    Notes
+    -----
+    The rules, each a default a region may change by editing the proposals:
+
+    * a measure whose effect is an improvement (the interval above zero):
+      continue it and spread it to similar units;
+    * a measure with a worsening: stop it;
+    * a measure with no effect found: revise its content or its indicator;
+    * a measure not done: do it or drop it from the plan;
+    * an indicator whose trend is significantly unfavourable: plan measures;
+    * an indicator whose value never changed over the years: revise it (it does
+      not tell units or years apart);
+    * a kind of use with no decision in the year: consider it next cycle;
+      one with decisions not done: find out why.
+    """
+    rows: list[dict] = []
+    if effects is not None and not effects.empty:
+        for rec in effects.to_dict("records"):
+            rows.append(_measure_proposal(rec))
+    if trend_table is not None and not trend_table.empty:
+        rows.extend(_indicator_proposals(trend_table))
+    if uses is not None and not uses.empty:
+        for rec in uses.to_dict("records"):
+            if rec["state"] == "не использовалось":
+                rows.append(
+                    {
+                        "object": "вид использования",
+                        "item": rec["name"],
+                        "proposal": "рассмотреть в следующем цикле",
+                        "reason": "решений этого вида в году не было",
+                    }
+                )
+            elif rec["state"] == "не выполнено":
+                rows.append(
+                    {
+                        "object": "вид использования",
+                        "item": rec["name"],
+                        "proposal": "выяснить причины невыполнения",
+                        "reason": f"не выполнено решений: {rec['not_done']}",
+                    }
+                )
+    return pd.DataFrame(rows, columns=["object", "item", "proposal", "reason"])
+
+
+def _measure_proposal(rec: dict) -> dict:
+    ident = rec["decision_id"]
+    v = rec.get("verdict")
+    if v == VERDICTS["better"]:
+        text = "продолжить и распространить на сходные единицы"
+        why = (
+            f"эффект {rec['effect']:+.1f} (95 % интервал {rec['ci_low']:+.1f}…"
+            f"{rec['ci_high']:+.1f}) по показателю {rec['indicator']}"
+        )
+    elif v == VERDICTS["worse"]:
+        text = "прекратить"
+        why = (
+            f"ухудшение {rec['effect']:+.1f} (95 % интервал {rec['ci_low']:+.1f}…"
+            f"{rec['ci_high']:+.1f}) по показателю {rec['indicator']}"
+        )
+    elif v == VERDICTS["none"]:
+        text = "пересмотреть содержание меры или её показатель"
+        why = (
+            f"эффект не выявлен: 95 % интервал {rec['ci_low']:+.1f}…"
+            f"{rec['ci_high']:+.1f} включает ноль"
+        )
+    elif rec.get("status") != "done":
+        text = "выполнить или исключить из плана"
+        why = "мера не выполнена"
+    else:
+        text = "обеспечить данные для оценки"
+        why = rec.get("note") or "эффект не оценён"
+    if rec.get("target_reached") is True:
+        why += "; целевое значение достигнуто"
+    elif rec.get("target_reached") is False:
+        why += "; целевое значение не достигнуто"
+    return {"object": "мера", "item": ident, "proposal": text, "reason": why}
+
+
+def _indicator_proposals(trend_table: pd.DataFrame) -> list[dict]:
+    rows = []
+    key_cols = [
+        c
+        for c in ("indicator", "study", "subject", "grade")
+        if c in trend_table.columns
+    ]
+    for rec in trend_table.to_dict("records"):
+        label = " ".join(str(rec[c]) for c in key_cols if pd.notna(rec[c]))
+        lower = lower_is_better(str(rec.get("indicator", "")))
+        bad = TREND_NAMES["up"] if lower else TREND_NAMES["down"]
+        if rec["trend"] == bad:
+            rows.append(
+                {
+                    "object": "показатель",
+                    "item": label,
+                    "proposal": "запланировать меры по показателю",
+                    "reason": f"{rec['trend']}: {rec['slope']:+.2f} в год "
+                    f"(p = {rec['p_value']:.3f})",
+                }
+            )
+        elif (
+            rec["n_years"] >= 3
+            and rec["slope"] == 0
+            and rec["first_value"] == rec["last_value"]
+        ):
+            rows.append(
+                {
+                    "object": "показатель",
+                    "item": label,
+                    "proposal": "пересмотреть показатель",
+                    "reason": "значение не менялось по годам: показатель "
+                    "не различает ситуации",
+                }
+            )
+    return rows
+
+
+# --- the workbook --------------------------------------------------------------
+
+
+def write_workbook(path: str | Path, sheets: dict[str, pd.DataFrame]) -> Path:
+    """Write the tables of stage 8 into an XLSX workbook with Russian headers.
+
+    Parameters
+    ----------
+    path : str or Path
+        The workbook to write (its folder is created).
+    sheets : dict
+        Sheet name (at most 31 characters) -> table; columns known to
+        ``LABELS`` get their Russian header.
+
+    Returns
+    -------
+    Path
+        The path written.
+    """
+    path = Path(path)
+    for name in sheets:
+        if len(name) > 31:
+            raise ValueError(
+                f"имя листа «{name}» длиннее 31 символа: Excel его не примет"
+            )
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with pd.ExcelWriter(path, engine="xlsxwriter") as writer:
+        for name, frame in sheets.items():
+            frame.rename(columns=LABELS).to_excel(writer, sheet_name=name, index=False)
+            sheet = writer.sheets[name]
+            for i, col in enumerate(frame.rename(columns=LABELS).columns):
+                width = max([len(str(col))] + [len(str(v)) for v in frame.iloc[:, i]])
+                sheet.set_column(i, i, min(max(width + 2, 8), 60))
+    log.info("предложения записаны в %s", path)
+    return path
+
+
+# --- everything of stages 7 and 8 for one unit ---------------------------------
+
+
+def stage_tables(
+    con: duckdb.DuckDBPyConnection, *, level: str, unit_id: str, year: int
+) -> dict[str, pd.DataFrame]:
+    """The tables of stages 7 and 8 for one unit and year, as the workbook holds them.
+
+    Effects are estimated for every measure of the unit's register (any year:
+    each uses all the years in the database); realised uses count the decisions
+    of the academic year ``year``; trends cover every indicator of the unit.
+
+    Returns
+    -------
+    dict
+        Sheet name -> table: «Эффективность мер», «По видам использования»,
+        «По органам», «Виды использования», «Динамика», «Предложения».
+    """
+    from .decisions import read_decisions
+    from .effectiveness import evaluate_measures, summarise
+
+    register = read_decisions(con, level=level, unit_id=unit_id)
+    effects = evaluate_measures(con, decisions=register)
+    uses = realised_uses(register[register["year"] == year])
+    trend_table = trends(unit_values(con, level=level, unit_id=unit_id))
+    return {
+        "Эффективность мер": effects,
+        "По видам использования": summarise(effects, by="use_kind"),
+        "По органам": summarise(effects, by="body"),
+        "Виды использования": uses,
+        "Динамика": trend_table,
+        "Предложения": proposals(effects=effects, trend_table=trend_table, uses=uses),
+    }

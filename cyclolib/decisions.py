@@ -1,0 +1,785 @@
+"""The register of management decisions and measures taken on the results.
+
+Stage 6 of the cycle uses indicator values in management; every decision or
+measure taken is written into a register, and stages 7 and 8 judge it. The
+register arrives as a CSV file or an XLSX sheet with one row per decision:
+
+==================  ==========================  =====================================
+column              Russian header accepted     meaning
+==================  ==========================  =====================================
+``decision_id``     номер                       identifier, unique in the register
+``date``            дата                        date of the decision
+``level``           уровень                     region, municipality or school
+``unit_id``         код единицы                 the unit whose body decided (optional)
+``body``            орган                       the body that decided
+``use_kind``        вид использования           code, number or name of the kind of
+                                                use (params/uses.yaml)
+``title``           мера                        what was decided (optional)
+``targets``         целевые единицы             codes of the targeted schools or
+                                                municipalities, separated by ``;``
+``indicator``       показатель                  the indicator aimed at (optional)
+``target_value``    целевое значение            value to reach (optional)
+``target_date``     срок                        date by which to reach it (optional)
+``status``          статус                      planned, done or not_done
+``note``            примечание                  free text (optional)
+==================  ==========================  =====================================
+
+Rows that break a rule are not loaded: they are returned, and stored in the
+``rejects`` table, each with the file, the row, the column, what was expected and
+what was found.
+"""
+
+from __future__ import annotations
+
+import difflib
+import hashlib
+import json
+import logging
+import re
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pandas as pd
+
+from . import db
+from .config import PARAMS_DIR, load_params
+
+log = logging.getLogger(__name__)
+
+LAYOUT = "decisions"
+
+# The kinds of use of the specification (stage 6), used when params/uses.yaml is
+# absent: code -> the specification's wording, in its order.
+FALLBACK_USES: dict[str, str] = {
+    "strategic": "Принятие решений стратегического уровня («политических» решений)",
+    "programmes": (
+        "Разработка программ развития, основных направлений деятельности, планов "
+        "мероприятий и т.д."
+    ),
+    "operational": "Принятие оперативных решений",
+    "accreditation": "Государственная аккредитация образовательных организаций",
+    "control": (
+        "Контроль качества образования (государственный, территориальный, "
+        "внутришкольный)"
+    ),
+    "normative": (
+        "Разработка нормативных правовых актов (в т.ч. локальных нормативных актов)"
+    ),
+    "meetings": (
+        "Подготовка и проведение административных совещаний, заседаний коллегиальных "
+        "органов управления"
+    ),
+    "attestation": (
+        "Аттестация педагогических работников и руководителей образовательных "
+        "организаций"
+    ),
+    "staffing": "Отбор и расстановка кадров",
+    "pay": (
+        "Дифференциация оплаты труда педагогических работников и руководителей "
+        "образовательных организаций"
+    ),
+    "awards": (
+        "Выдвижение работников системы образования на присвоение почетных званий и "
+        "наград"
+    ),
+    "rating_territories": (
+        "Ведение открытых рейтингов деятельности территориальных систем образования"
+    ),
+    "rating_schools": (
+        "Ведение открытых рейтингов деятельности образовательных организаций"
+    ),
+    "graduate_rating": (
+        "Определение образовательного рейтинга выпускника (для Республики Казахстан)"
+    ),
+    "best_schools": "Проведение конкурсного отбора лучших образовательных учреждений",
+    "contests": "Проведение профессиональных конкурсов",
+    "grants": "Предоставление грантов, творческих стипендий",
+    "programme_review": (
+        "Экспертиза образовательных программ, учебников и учебных пособий"
+    ),
+    "kim_review": "Экспертиза контрольно-измерительных материалов",
+    "experiments": "Оценка результатов экспериментов",
+    "innovation": "Оценка хода и результатов реализации инновационных проектов",
+    "methods": (
+        "Оценка методических нововведений (новых педагогических технологий, методик, "
+        "приемов обучения)"
+    ),
+    "internship_sites": (
+        "Формирование сети стажировочных площадок (на базе эффективно работающих школ)"
+    ),
+    "pd_content": (
+        "Отбор содержания программ повышения квалификации и профессиональной "
+        "переподготовки"
+    ),
+    "pd_need": "Определение необходимости повышения квалификации",
+    "pd_plans": "Составление индивидуальных учебных планов повышения квалификации",
+    "method_associations": (
+        "Определение содержания деятельности методических объединений"
+    ),
+    "conditions": "Коррекция школьных и семейных условий обучения ребенка",
+    "motivation": "Развитие учебной мотивации обучающихся",
+    "career": "Проведение профориентационной работы",
+    "trajectories": (
+        "Формирование совместно с обучающимися индивидуальных образовательных "
+        "траекторий"
+    ),
+    "open_education": (
+        "Оказание помощи обучающимся и их семьям в выборе и использовании ресурсов "
+        "открытого образования"
+    ),
+    "public_reports": "Подготовка публичных докладов",
+    "web": (
+        "Размещение информации о результатах педагогических измерений на официальных "
+        "сайтах органов управления образованием и образовательных организаций"
+    ),
+    "media": (
+        "Освещение результатов оценки учебных достижений школьников в средствах "
+        "массовой информации"
+    ),
+    "collegial_info": (
+        "Предоставление информации о результатах оценки качества образования "
+        "коллегияльным органам управления образовательными организациями"
+    ),
+    "finance": (
+        "Планирование финансовых средств в увязке с целевыми показателями качества "
+        "образования"
+    ),
+    "state_assignment": (
+        "Формирование и оценка исполнения государственных (муниципальных) заданий "
+        "бюджетным и автономным образовательным учреждениям (для Российской "
+        "Федерации)"
+    ),
+    "resources": (
+        "Распределение ресурсов в зависимости от достигнутых результатов оценки "
+        "учебных достижений обучающихся"
+    ),
+}
+
+# Column of the register -> accepted headers (compared in lower case).
+COLUMNS: dict[str, tuple[str, ...]] = {
+    "decision_id": ("decision_id", "номер", "id", "№", "номер решения"),
+    "date": ("date", "дата", "дата решения"),
+    "level": ("level", "уровень", "уровень управления"),
+    "unit_id": ("unit_id", "код единицы", "единица"),
+    "body": ("body", "орган", "орган управления", "кто принял"),
+    "use_kind": ("use_kind", "use", "вид использования", "вид"),
+    "title": ("title", "мера", "содержание", "решение", "название"),
+    "targets": ("targets", "target_units", "целевые единицы", "объекты"),
+    "indicator": ("indicator", "показатель"),
+    "target_value": ("target_value", "целевое значение"),
+    "target_date": ("target_date", "срок", "дата достижения"),
+    "status": ("status", "статус"),
+    "note": ("note", "примечание"),
+}
+REQUIRED = ("decision_id", "date", "level", "body", "use_kind", "status")
+
+# Russian names of the columns, for messages.
+COLUMN_NAMES = {
+    "decision_id": "номер",
+    "date": "дата",
+    "level": "уровень",
+    "unit_id": "код единицы",
+    "body": "орган",
+    "use_kind": "вид использования",
+    "title": "мера",
+    "targets": "целевые единицы",
+    "indicator": "показатель",
+    "target_value": "целевое значение",
+    "target_date": "срок",
+    "status": "статус",
+    "note": "примечание",
+}
+
+DECISION_COLUMNS = [
+    "decision_id",
+    "date",
+    "level",
+    "unit_id",
+    "body",
+    "use_kind",
+    "title",
+    "indicator",
+    "target_value",
+    "target_date",
+    "status",
+    "note",
+]
+REJECT_COLUMNS = ["file", "sheet", "row", "column", "reason", "value", "record"]
+
+_DATE_FORMATS = ("%Y-%m-%d", "%d.%m.%Y", "%d.%m.%y", "%Y-%m-%d %H:%M:%S", "%d/%m/%Y")
+
+
+class RegisterError(ValueError):
+    """A register file that cannot be read at all (no rows can be judged)."""
+
+
+@dataclass
+class RegisterLoad:
+    """What a load of a register gave: accepted decisions, targets and rejects.
+
+    Attributes
+    ----------
+    decisions : DataFrame
+        One row per accepted decision, columns ``DECISION_COLUMNS``.
+    targets : DataFrame
+        ``decision_id, unit_id``: the targeted units of each decision.
+    rejects : DataFrame
+        ``file, sheet, row, column, reason, value, record``; ``row`` is the
+        1-based row of the file with the header as row 1.
+    rows_read : int
+        Rows found in the file.
+    skipped : bool
+        True when the same file (by its SHA-256) had been loaded before.
+    """
+
+    decisions: pd.DataFrame
+    targets: pd.DataFrame
+    rejects: pd.DataFrame
+    rows_read: int = 0
+    skipped: bool = False
+    path: str = ""
+    load_id: int | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def valid(self) -> bool:
+        """True when no row was rejected."""
+        return self.rejects.empty
+
+
+# --- reference lists -----------------------------------------------------------
+
+
+def use_kinds(*, params_dir: Path | None = None) -> pd.DataFrame:
+    """The kinds of use of indicator values (stage 6), in order.
+
+    Read from ``params/uses.yaml`` when it exists (a list of entries with ``code``
+    and ``name``, or a mapping code -> name or code -> {name: ...}); otherwise
+    the list of the specification, ``FALLBACK_USES``.
+
+    Returns
+    -------
+    DataFrame
+        ``number`` (1-based), ``code``, ``name``.
+    """
+    path = Path(params_dir or PARAMS_DIR) / "uses.yaml"
+    entries: list[tuple[str, str]] = []
+    if path.exists():
+        raw = load_params("uses", params_dir=params_dir)
+        if isinstance(raw, dict) and "uses" in raw:
+            raw = raw["uses"]
+        if isinstance(raw, dict):
+            for code, value in raw.items():
+                name = value.get("name", code) if isinstance(value, dict) else value
+                entries.append((str(code), str(name)))
+        elif isinstance(raw, list):
+            for item in raw:
+                if isinstance(item, dict):
+                    code = item.get("code", item.get("id"))
+                    name = item.get("name", item.get("title", code))
+                    if code is not None:
+                        entries.append((str(code), str(name)))
+    if not entries:
+        entries = list(FALLBACK_USES.items())
+    frame = pd.DataFrame(entries, columns=["code", "name"])
+    frame.insert(0, "number", range(1, len(frame) + 1))
+    return frame
+
+
+def _settings() -> dict[str, Any]:
+    return load_params("decisions")
+
+
+def _spellings(section: str) -> dict[str, str]:
+    """Accepted spelling (lower case) -> code, for statuses or levels."""
+    table = {}
+    for code, words in _settings()[section].items():
+        table[code.lower()] = code
+        for word in words:
+            table[str(word).strip().lower()] = code
+    return table
+
+
+def status_names() -> dict[str, str]:
+    """Status code -> Russian label."""
+    return dict(_settings()["status_names"])
+
+
+def lower_is_better(indicator: str) -> bool:
+    """True for indicators whose target is reached at or below the target value."""
+    return indicator in set(_settings().get("lower_is_better", []))
+
+
+# --- reading a file ------------------------------------------------------------
+
+
+def _read_table(path: Path) -> tuple[pd.DataFrame, str | None]:
+    """Every cell as text; returns the frame and the sheet name (XLSX)."""
+    suffix = path.suffix.lower()
+    if suffix in (".xlsx", ".xlsm", ".xls", ".ods"):
+        sheets = pd.read_excel(path, sheet_name=None, dtype=str, engine="calamine")
+        for sheet, frame in sheets.items():
+            if _match_columns(frame.columns)[0].get("decision_id"):
+                return frame, str(sheet)
+        sheet, frame = next(iter(sheets.items()))
+        return frame, str(sheet)
+    if suffix not in (".csv", ".txt"):
+        raise RegisterError(
+            f"{path}: неизвестный формат файла «{path.suffix}»: ожидался CSV или XLSX"
+        )
+    raw = path.read_bytes()
+    for encoding in ("utf-8-sig", "cp1251"):
+        try:
+            text = raw.decode(encoding)
+            break
+        except UnicodeDecodeError:
+            continue
+    first = text.splitlines()[0] if text else ""
+    sep = ";" if first.count(";") > first.count(",") else ","
+    from io import StringIO
+
+    frame = pd.read_csv(StringIO(text), sep=sep, dtype=str, keep_default_na=False)
+    return frame, None
+
+
+def _match_columns(headers) -> tuple[dict[str, str], list[str]]:
+    """Register column -> header found; and the headers not recognised."""
+    found: dict[str, str] = {}
+    unknown = []
+    for header in headers:
+        key = str(header).strip().lower()
+        for name, aliases in COLUMNS.items():
+            if key in aliases and name not in found:
+                found[name] = header
+                break
+        else:
+            unknown.append(str(header))
+    return found, unknown
+
+
+def _parse_date(text: str) -> date | None:
+    text = text.strip()
+    for fmt in _DATE_FORMATS:
+        try:
+            return datetime.strptime(text, fmt).date()
+        except ValueError:
+            continue
+    if re.fullmatch(r"\d{5}(\.0+)?", text):  # an Excel serial day number
+        return date(1899, 12, 30) + timedelta(days=int(float(text)))
+    return None
+
+
+def _parse_number(text: str) -> float | None:
+    cleaned = text.strip().replace("\u00a0", "").replace(" ", "").replace(",", ".")
+    try:
+        return float(cleaned)
+    except ValueError:
+        return None
+
+
+def _normal(text: str) -> str:
+    """Lower case, ё as е, single spaces, no closing punctuation."""
+    text = re.sub(r"\s+", " ", text.strip().lower().replace("ё", "е"))
+    return text.rstrip(" ;.")
+
+
+def _resolve_use(text: str, kinds: pd.DataFrame) -> str | None:
+    """The code of a kind of use given by code, number or (nearly exact) name."""
+    key = _normal(text)
+    by_code = {c.lower(): c for c in kinds["code"]}
+    if key in by_code:
+        return by_code[key]
+    if re.fullmatch(r"\d+", key):
+        hit = kinds.loc[kinds["number"] == int(key), "code"]
+        return hit.iloc[0] if len(hit) else None
+    by_name = {_normal(n): c for c, n in zip(kinds["code"], kinds["name"], strict=True)}
+    if key in by_name:
+        return by_name[key]
+    # Wording that differs by a few letters (a typo, a dropped bracket)
+    close = difflib.get_close_matches(key, list(by_name), n=1, cutoff=0.9)
+    return by_name[close[0]] if close else None
+
+
+def read_register(
+    path: str | Path,
+    *,
+    known_units: set[str] | None = None,
+    known_indicators: set[str] | None = None,
+    params_dir: Path | None = None,
+) -> RegisterLoad:
+    """Read and validate a register of decisions from a CSV or XLSX file.
+
+    Parameters
+    ----------
+    path : str or Path
+        The file; CSV (UTF-8 or Windows-1251, ``,`` or ``;``) or XLSX (the first
+        sheet whose header names a ``decision_id``/``номер`` column).
+    known_units : set of str, optional
+        Codes of schools and territories of the database; targets and
+        ``unit_id`` outside it are rejected. ``None`` skips the check.
+    known_indicators : set of str, optional
+        Indicator codes of the catalogue; ``None`` skips the check.
+
+    Returns
+    -------
+    RegisterLoad
+        Accepted decisions, their targets and the rejected rows with reasons.
+
+    Raises
+    ------
+    RegisterError
+        When the file has no rows or lacks a required column.
+    """
+    path = Path(path)
+    if not path.exists():
+        raise RegisterError(f"Файл реестра {path} не найден")
+    frame, sheet = _read_table(path)
+    found, _unknown = _match_columns(frame.columns)
+    missing = [c for c in REQUIRED if c not in found]
+    if missing:
+        names = ", ".join(f"«{c}» ({COLUMN_NAMES[c]})" for c in missing)
+        headers = ", ".join(f"«{h}»" for h in frame.columns)
+        raise RegisterError(
+            f"{path.name}: нет обязательных столбцов реестра решений: {names}; "
+            f"в файле столбцы: {headers}"
+        )
+    frame = frame.rename(columns={v: k for k, v in found.items()})
+    frame = frame[[c for c in COLUMNS if c in frame.columns]].fillna("")
+    frame = frame.map(lambda v: str(v).strip())
+    kinds = use_kinds(params_dir=params_dir)
+    statuses = _spellings("statuses")
+    levels = _spellings("levels")
+
+    decisions, targets, rejects = [], [], []
+    seen: set[str] = set()
+    for index, rec in enumerate(frame.to_dict("records")):
+        row = index + 2  # header is row 1
+        problem = _validate_row(
+            rec,
+            seen=seen,
+            kinds=kinds,
+            statuses=statuses,
+            levels=levels,
+            known_units=known_units,
+            known_indicators=known_indicators,
+        )
+        if problem is not None:
+            column, reason, value = problem
+            rejects.append(
+                {
+                    "file": path.name,
+                    "sheet": sheet,
+                    "row": row,
+                    "column": column,
+                    "reason": reason,
+                    "value": value,
+                    "record": json.dumps(rec, ensure_ascii=False),
+                }
+            )
+            continue
+        decision, units = _normalise_row(
+            rec, kinds=kinds, statuses=statuses, levels=levels
+        )
+        seen.add(decision["decision_id"])
+        decisions.append(decision)
+        targets.extend(
+            {"decision_id": decision["decision_id"], "unit_id": u} for u in units
+        )
+
+    result = RegisterLoad(
+        decisions=pd.DataFrame(decisions, columns=DECISION_COLUMNS),
+        targets=pd.DataFrame(targets, columns=["decision_id", "unit_id"]),
+        rejects=pd.DataFrame(rejects, columns=REJECT_COLUMNS),
+        rows_read=len(frame),
+        path=str(path),
+    )
+    for col in ("date", "target_date"):
+        result.decisions[col] = pd.to_datetime(result.decisions[col]).dt.date
+    log.info(
+        "%s: решений принято %d, отклонено %d",
+        path.name,
+        len(result.decisions),
+        len(result.rejects),
+    )
+    return result
+
+
+def _split_units(text: str) -> list[str]:
+    return [u for u in re.split(r"[;,\s]+", text) if u]
+
+
+def _validate_row(
+    rec, *, seen, kinds, statuses, levels, known_units, known_indicators
+) -> tuple[str, str, str] | None:
+    """The first problem of a row as (column, reason, value), or None."""
+    # Required cells
+    for col in REQUIRED:
+        if not rec.get(col, ""):
+            return col, f"пустая ячейка: столбец «{COLUMN_NAMES[col]}» обязателен", ""
+
+    ident = rec["decision_id"]
+    if ident in seen:
+        return "decision_id", f"номер решения «{ident}» повторяется в файле", ident
+
+    # Dates
+    when = _parse_date(rec["date"])
+    if when is None:
+        return (
+            "date",
+            (
+                f"дата «{rec['date']}» не распознана: ожидалась дата вида "
+                "2024-09-15 или 15.09.2024"
+            ),
+            rec["date"],
+        )
+    deadline_text = rec.get("target_date", "")
+    if deadline_text:
+        deadline = _parse_date(deadline_text)
+        if deadline is None:
+            return (
+                "target_date",
+                (
+                    f"срок «{deadline_text}» не распознан: ожидалась дата вида "
+                    "2025-05-31 или 31.05.2025"
+                ),
+                deadline_text,
+            )
+        if deadline < when:
+            return (
+                "target_date",
+                (f"срок {deadline:%d.%m.%Y} раньше даты решения {when:%d.%m.%Y}"),
+                deadline_text,
+            )
+
+    # Codes from the reference lists
+    if rec["level"].lower() not in levels:
+        return (
+            "level",
+            (
+                f"уровень «{rec['level']}» не распознан: ожидалось region, "
+                "municipality или school (регион, муниципалитет, школа)"
+            ),
+            rec["level"],
+        )
+    if _resolve_use(rec["use_kind"], kinds) is None:
+        return (
+            "use_kind",
+            (
+                f"вид использования «{rec['use_kind']}» не найден в перечне: "
+                f"ожидался код, номер от 1 до {len(kinds)} или название из "
+                "params/uses.yaml"
+            ),
+            rec["use_kind"],
+        )
+    if rec["status"].lower() not in statuses:
+        return (
+            "status",
+            (
+                f"статус «{rec['status']}» не распознан: ожидалось planned, done или "
+                "not_done (запланировано, выполнено, не выполнено)"
+            ),
+            rec["status"],
+        )
+
+    # Target value and indicator
+    value_text = rec.get("target_value", "")
+    if value_text and _parse_number(value_text) is None:
+        return "target_value", (f"целевое значение «{value_text}» не число"), value_text
+    indicator = rec.get("indicator", "")
+    if value_text and not indicator:
+        return "indicator", ("задано целевое значение, но не указан показатель"), ""
+    if indicator and known_indicators is not None and indicator not in known_indicators:
+        return (
+            "indicator",
+            (f"показатель «{indicator}» не найден в перечне показателей"),
+            indicator,
+        )
+
+    # Units of the database
+    if known_units is not None:
+        owner = rec.get("unit_id", "")
+        if owner and owner not in known_units:
+            return "unit_id", (f"единица «{owner}» не найдена в базе данных"), owner
+        unknown = [
+            u for u in _split_units(rec.get("targets", "")) if u not in known_units
+        ]
+        if unknown:
+            listed = ", ".join(f"«{u}»" for u in unknown)
+            return (
+                "targets",
+                (f"целевые единицы не найдены в базе данных: {listed}"),
+                rec.get("targets", ""),
+            )
+    return None
+
+
+def _normalise_row(rec, *, kinds, statuses, levels) -> tuple[dict, list[str]]:
+    value_text = rec.get("target_value", "")
+    deadline_text = rec.get("target_date", "")
+    decision = {
+        "decision_id": rec["decision_id"],
+        "date": _parse_date(rec["date"]),
+        "level": levels[rec["level"].lower()],
+        "unit_id": rec.get("unit_id", "") or None,
+        "body": rec["body"],
+        "use_kind": _resolve_use(rec["use_kind"], kinds),
+        "title": rec.get("title", "") or None,
+        "indicator": rec.get("indicator", "") or None,
+        "target_value": _parse_number(value_text) if value_text else None,
+        "target_date": _parse_date(deadline_text) if deadline_text else None,
+        "status": statuses[rec["status"].lower()],
+        "note": rec.get("note", "") or None,
+    }
+    units = list(dict.fromkeys(_split_units(rec.get("targets", ""))))
+    return decision, units
+
+
+# --- the database --------------------------------------------------------------
+
+
+def known_units(con: duckdb.DuckDBPyConnection) -> set[str] | None:
+    """Codes of every school and territory in the database (None when empty)."""
+    rows = con.execute(
+        "SELECT school_id FROM schools UNION SELECT territory_id FROM territories"
+    ).fetchall()
+    return {r[0] for r in rows} or None
+
+
+def load_register(
+    con: duckdb.DuckDBPyConnection,
+    path: str | Path,
+    *,
+    known_indicators: set[str] | None = None,
+    params_dir: Path | None = None,
+) -> RegisterLoad:
+    """Validate a register file and store it in the database.
+
+    Accepted decisions replace earlier rows with the same ``decision_id`` (the
+    register is kept up to date through the year: statuses change); rejected
+    rows go to ``rejects``; the file is recorded in ``loads`` with the layout
+    ``decisions``. A file whose SHA-256 was already loaded is skipped.
+
+    Returns
+    -------
+    RegisterLoad
+        As :func:`read_register`, with ``load_id`` set (or ``skipped``).
+    """
+    path = Path(path)
+    if not path.exists():
+        raise RegisterError(f"Файл реестра {path} не найден")
+    digest = hashlib.sha256(path.read_bytes()).hexdigest()
+    done = con.execute(
+        "SELECT load_id FROM loads WHERE sha256 = ? AND layout = ?", [digest, LAYOUT]
+    ).fetchone()
+    if done:
+        log.info("%s: уже загружен ранее (загрузка %d)", path.name, done[0])
+        return RegisterLoad(
+            decisions=pd.DataFrame(columns=DECISION_COLUMNS),
+            targets=pd.DataFrame(columns=["decision_id", "unit_id"]),
+            rejects=pd.DataFrame(columns=REJECT_COLUMNS),
+            skipped=True,
+            path=str(path),
+            load_id=int(done[0]),
+        )
+
+    result = read_register(
+        path,
+        known_units=known_units(con),
+        known_indicators=known_indicators,
+        params_dir=params_dir,
+    )
+    with db.transaction(con):
+        load_id = db.next_id(con, "loads", "load_id")
+        con.execute(
+            "INSERT INTO loads VALUES (?, ?, ?, ?, current_timestamp, ?, ?, ?)",
+            [
+                load_id,
+                str(path),
+                digest,
+                LAYOUT,
+                result.rows_read,
+                len(result.decisions),
+                len(result.rejects),
+            ],
+        )
+        ids = result.decisions["decision_id"].tolist()
+        if ids:
+            con.execute(
+                "DELETE FROM decision_targets WHERE decision_id IN "
+                "(SELECT unnest(?::TEXT[]))",
+                [ids],
+            )
+            con.execute(
+                "DELETE FROM decisions WHERE decision_id IN (SELECT unnest(?::TEXT[]))",
+                [ids],
+            )
+        stored = result.decisions.assign(load_id=load_id)
+        db.append(con, "decisions", stored)
+        db.append(con, "decision_targets", result.targets)
+        db.append(con, "rejects", result.rejects.assign(load_id=load_id))
+    result.load_id = load_id
+    return result
+
+
+def read_decisions(
+    con: duckdb.DuckDBPyConnection,
+    *,
+    level: str | None = None,
+    unit_id: str | None = None,
+    year: int | None = None,
+) -> pd.DataFrame:
+    """The register as stored, optionally for one unit and one academic year.
+
+    A decision belongs to a unit when the unit's body took it (``unit_id``) or
+    when it targets the unit, a school inside it, or (for a region) anything.
+    The academic year ``Y`` runs from 1 September of ``Y - 1`` to 31 August of
+    ``Y``, so that a decision on the results of spring ``Y - 1`` taken in the
+    autumn falls in the year ``Y`` whose results it aims at.
+
+    Returns
+    -------
+    DataFrame
+        The columns of ``DECISION_COLUMNS``, plus ``targets`` (codes joined by
+        ``;``), ``n_targets``, ``year`` (academic year of the decision),
+        ``use_name`` and ``status_name``.
+    """
+    frame = con.execute(
+        f"""
+        SELECT d.{", d.".join(DECISION_COLUMNS)},
+               string_agg(t.unit_id, ';' ORDER BY t.unit_id) AS targets,
+               count(t.unit_id) AS n_targets
+        FROM decisions d LEFT JOIN decision_targets t USING (decision_id)
+        GROUP BY ALL ORDER BY d.date, d.decision_id
+        """
+    ).df()
+    frame["targets"] = frame["targets"].fillna("")
+    dates = pd.to_datetime(frame["date"])
+    frame["year"] = (dates.dt.year + (dates.dt.month >= 9)).astype("Int64")
+    kinds = use_kinds()
+    frame["use_name"] = frame["use_kind"].map(
+        dict(zip(kinds["code"], kinds["name"], strict=True))
+    )
+    frame["status_name"] = frame["status"].map(status_names())
+
+    if year:
+        frame = frame[frame["year"] == year]
+    if unit_id and level != "region":
+        inside = _units_inside(con, level or "", unit_id)
+        owner = frame["unit_id"].isin(inside)
+        targeted = frame["targets"].map(lambda s: bool(set(s.split(";")) & inside))
+        frame = frame[owner | targeted]
+    return frame.reset_index(drop=True)
+
+
+def _units_inside(con: duckdb.DuckDBPyConnection, level: str, unit_id: str) -> set[str]:
+    """The unit itself and, for a municipality, its schools."""
+    units = {unit_id}
+    if level == "municipality":
+        rows = con.execute(
+            "SELECT school_id FROM schools WHERE municipality_id = ?", [unit_id]
+        ).fetchall()
+        units |= {r[0] for r in rows}
+    return units

@@ -1,0 +1,161 @@
+"""Stage 8: realised uses, trends and proposals, and the workbook.
+
+References: trends are checked against scipy.stats.linregress (an independent
+least-squares fit); counts and proposals against the hand-made tables below.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from scipy import stats
+
+from cyclolib.correction import (
+    LABELS,
+    TREND_NAMES,
+    proposals,
+    realised_uses,
+    trends,
+    write_workbook,
+)
+from cyclolib.decisions import use_kinds
+from cyclolib.effectiveness import VERDICTS
+
+
+def test_trend_matches_linregress():
+    years = np.array([2019, 2020, 2021, 2022, 2023])
+    values = np.array([61.0, 62.5, 62.1, 64.9, 66.0])
+    frame = pd.DataFrame(
+        {"indicator": "mean_score_pct", "unit_id": "u", "year": years, "value": values}
+    )
+    (row,) = trends(frame).to_dict("records")
+    ref = stats.linregress(years, values)
+    assert row["slope"] == pytest.approx(ref.slope)
+    assert row["p_value"] == pytest.approx(ref.pvalue)
+    half = stats.t.ppf(0.975, 3) * ref.stderr
+    assert row["slope_low"] == pytest.approx(ref.slope - half)
+    assert row["slope_high"] == pytest.approx(ref.slope + half)
+    assert ref.pvalue < 0.05 and row["trend"] == TREND_NAMES["up"]
+    assert (row["n_years"], row["first_year"], row["last_year"]) == (5, 2019, 2023)
+    assert (row["first_value"], row["last_value"]) == (61.0, 66.0)
+
+
+def test_trend_words_for_flat_noisy_and_short_series():
+    frame = pd.DataFrame(
+        {
+            "indicator": ["a"] * 3 + ["b"] * 4 + ["c"] * 2,
+            "year": [2022, 2023, 2024, 2021, 2022, 2023, 2024, 2023, 2024],
+            "value": [50, 50, 50, 60, 40, 61, 41, 1, 2],
+        }
+    )
+    out = trends(frame).set_index("indicator")
+    assert out.loc["a", "trend"] == TREND_NAMES["flat"]
+    assert out.loc["a", "slope"] == 0 and np.isnan(out.loc["a", "p_value"])
+    # b: slope -4.8 with p = 0.70 by linregress: no significant change.
+    ref = stats.linregress([2021, 2022, 2023, 2024], [60, 40, 61, 41])
+    assert out.loc["b", "p_value"] == pytest.approx(ref.pvalue)
+    assert out.loc["b", "trend"] == TREND_NAMES["flat"]
+    assert out.loc["c", "trend"] == TREND_NAMES["short"]
+    assert np.isnan(out.loc["c", "slope"])
+    with pytest.raises(ValueError) as err:
+        trends(frame, min_years=2)
+    assert str(err.value) == (
+        "min_years должно быть не меньше 3 (нужна оценка остатков), получено 2"
+    )
+
+
+def test_realised_uses_by_hand():
+    register = pd.DataFrame(
+        {
+            "use_kind": ["pd_need", "pd_need", "grants", "media"],
+            "status": ["done", "not_done", "not_done", "planned"],
+        }
+    )
+    out = realised_uses(register).set_index("code")
+    assert len(out) == len(use_kinds())
+    assert out.loc[
+        "pd_need", ["decisions", "done", "not_done", "planned"]
+    ].tolist() == [2, 1, 1, 0]
+    assert out.loc["pd_need", "state"] == "реализовано"
+    assert out.loc["grants", "state"] == "не выполнено"
+    assert out.loc["media", "state"] == "запланировано"
+    assert out.loc["pay", "state"] == "не использовалось"
+    assert out["realised"].sum() == 1
+    assert (realised_uses(register.iloc[:0])["state"] == "не использовалось").all()
+
+
+def test_proposals_follow_the_rules():
+    effects = pd.DataFrame(
+        {
+            "decision_id": ["M1", "M2", "M3", "M4"],
+            "indicator": "mean_score_pct",
+            "status": ["done", "done", "done", "not_done"],
+            "effect": [4.0, -3.0, 1.0, np.nan],
+            "ci_low": [1.0, -5.0, -2.0, np.nan],
+            "ci_high": [7.0, -1.0, 4.0, np.nan],
+            "verdict": [
+                VERDICTS["better"],
+                VERDICTS["worse"],
+                VERDICTS["none"],
+                VERDICTS["not_evaluated"],
+            ],
+            "target_reached": [True, None, False, None],
+            "note": ["", "", "", "мера не выполнена: эффект не оценивается"],
+        }
+    )
+    trend_table = pd.DataFrame(
+        {
+            "indicator": ["mean_score_pct", "mark_2_pct", "quality_pct"],
+            "subject": ["ma", "ma", "ru"],
+            "n_years": [4, 4, 3],
+            "first_value": [60.0, 5.0, 40.0],
+            "last_value": [55.0, 9.0, 40.0],
+            "slope": [-1.6, 1.3, 0.0],
+            "p_value": [0.01, 0.02, np.nan],
+            "trend": [TREND_NAMES["down"], TREND_NAMES["up"], TREND_NAMES["flat"]],
+        }
+    )
+    uses = realised_uses(pd.DataFrame({"use_kind": ["grants"], "status": ["not_done"]}))
+    out = proposals(effects=effects, trend_table=trend_table, uses=uses)
+    measures = out[out["object"] == "мера"].set_index("item")
+    assert measures["proposal"].to_dict() == {
+        "M1": "продолжить и распространить на сходные единицы",
+        "M2": "прекратить",
+        "M3": "пересмотреть содержание меры или её показатель",
+        "M4": "выполнить или исключить из плана",
+    }
+    assert measures.loc["M1", "reason"] == (
+        "эффект +4.0 (95 % интервал +1.0…+7.0) по показателю mean_score_pct; "
+        "целевое значение достигнуто"
+    )
+    assert measures.loc["M3", "reason"] == (
+        "эффект не выявлен: 95 % интервал -2.0…+4.0 включает ноль; "
+        "целевое значение не достигнуто"
+    )
+    indicators = out[out["object"] == "показатель"]
+    # A falling mean and a rising share of «2» (lower is better) need measures;
+    # a value that never moved is to be revised.
+    assert indicators[["item", "proposal"]].values.tolist() == [
+        ["mean_score_pct ma", "запланировать меры по показателю"],
+        ["mark_2_pct ma", "запланировать меры по показателю"],
+        ["quality_pct ru", "пересмотреть показатель"],
+    ]
+    kinds = out[out["object"] == "вид использования"]
+    assert len(kinds) == len(use_kinds())
+    grants = kinds[kinds["item"] == use_kinds().set_index("code").loc["grants", "name"]]
+    assert grants["proposal"].tolist() == ["выяснить причины невыполнения"]
+
+
+def test_workbook_has_russian_headers(tmp_path):
+    table = pd.DataFrame({"indicator": ["a"], "trend": [TREND_NAMES["up"]]})
+    path = write_workbook(tmp_path / "out" / "p.xlsx", {"Динамика": table})
+    back = pd.read_excel(path, sheet_name="Динамика", engine="calamine")
+    assert list(back.columns) == [LABELS["indicator"], LABELS["trend"]]
+    assert back.iloc[0].tolist() == ["a", "значимый рост"]
+    with pytest.raises(ValueError) as err:
+        write_workbook(tmp_path / "q.xlsx", {"x" * 32: table})
+    assert (
+        str(err.value)
+        == f"имя листа «{'x' * 32}» длиннее 31 символа: Excel его не примет"
+    )
