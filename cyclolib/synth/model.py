@@ -19,6 +19,7 @@ from scipy.special import expit, logit
 
 from ..config import load_params
 from ..loaders.schools import municipality_id, region_id
+from .xlsx import int_text
 
 log = logging.getLogger(__name__)
 
@@ -459,6 +460,11 @@ def _cohort(students: pd.DataFrame, form: Form, year: int, params: dict):
     return sel
 
 
+def _text(values) -> pd.Series:
+    """A text column kept as Python objects (no conversion to Arrow strings)."""
+    return pd.Series(np.asarray(values, dtype=object), dtype=object)
+
+
 def _marks(primary: np.ndarray, thresholds: list[int]) -> np.ndarray:
     return 2 + (primary[:, None] >= np.asarray(thresholds)[None, :]).sum(axis=1)
 
@@ -537,14 +543,18 @@ def make_block(
     rows = pd.DataFrame(
         {
             "school_idx": s_idx,
-            "school_id": schools["school_id"].to_numpy()[s_idx],
+            "school_id": _text(schools["school_id"].to_numpy()[s_idx]),
             "number": sel["number"].to_numpy(),
-            "student_code": (form.grade * 10000 + sel["number"].to_numpy()).astype(str),
-            "class": class_letters(
-                sel["class_no"].to_numpy(), sel["single_class"].to_numpy()
+            "student_code": _text(
+                int_text(form.grade * 10000 + sel["number"].to_numpy())
             ),
-            "gender": sel["gender"].to_numpy(),
-            "variant": rng.integers(1, 3, n).astype(str),
+            "class": _text(
+                class_letters(
+                    sel["class_no"].to_numpy(), sel["single_class"].to_numpy()
+                )
+            ),
+            "gender": _text(sel["gender"].to_numpy()),
+            "variant": _text(int_text(rng.integers(1, 3, n))),
             "absent": absent,
             "primary_score": primary,
             "mark": mark,
@@ -553,8 +563,8 @@ def make_block(
             "ability": ability,
             "honest": honest,
             "expected": expected,
-            "quirk": "",
-            "quirk_value": "",
+            "quirk": _text(np.full(n, "", dtype=object)),
+            "quirk_value": _text(np.full(n, "", dtype=object)),
             "quirk_task": -1,
         }
     )
@@ -564,7 +574,7 @@ def make_block(
         pos = rows.groupby("school_idx").cumcount().to_numpy()
         count = rows.groupby("school_idx")["number"].transform("size").to_numpy()
         n_cls = np.ceil(count / size).astype(np.int64)
-        rows["class"] = class_letters(pos * n_cls // count, n_cls == 1)
+        rows["class"] = _text(class_letters(pos * n_cls // count, n_cls == 1))
     order = np.lexsort((rows["number"].to_numpy(), s_idx))
     rows = rows.iloc[order].reset_index(drop=True)
     return Block(form=form, year=year, rows=rows, scores=scores[order])

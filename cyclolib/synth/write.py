@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 
 from .model import Block
-from .xlsx import write_text_sheet
+from .xlsx import int_text, write_text_sheet
 
 log = logging.getLogger(__name__)
 
@@ -61,8 +61,17 @@ def _text(values: np.ndarray) -> np.ndarray:
     """Numbers as the exports write them: integers without a decimal point, NaN
     as an empty cell."""
     out = np.full(len(values), "", dtype=object)
-    ok = ~np.isnan(values)
-    out[ok] = values[ok].astype(np.int64).astype(str)
+    ok = ~np.isnan(values) & (values >= 0)
+    out[ok] = int_text(values[ok])
+    negative = values < 0
+    out[negative] = values[negative].astype(np.int64).astype(str)
+    return out
+
+
+def _score_text(scores: np.ndarray, absent: np.ndarray) -> np.ndarray:
+    """The task-score matrix as text; absent participants' cells empty."""
+    out = int_text(scores.clip(0).ravel()).reshape(scores.shape)
+    out[absent] = ""
     return out
 
 
@@ -116,7 +125,7 @@ def write_vpr_xlsx(
     cols: list[np.ndarray] = [
         rows["school_id"].to_numpy(dtype=object),
         np.array([municipality_of.get(s, "") for s in rows["school_id"]], dtype=object),
-        rows["number"].to_numpy().astype(str).astype(object),
+        int_text(rows["number"].to_numpy()),
         rows["student_code"].to_numpy(dtype=object),
         _journal_text(rows),
         np.where(absent, "", rows["gender"].to_numpy(dtype=object)),
@@ -124,8 +133,7 @@ def write_vpr_xlsx(
         np.where(absent, VPR_ABSENT, rows["variant"].to_numpy(dtype=object)),
         _text(rows["primary_score"].to_numpy(dtype=float)),
     ]
-    scores = block.scores.astype(np.int64).astype(str).astype(object)
-    scores[absent] = ""
+    scores = _score_text(block.scores, absent)
     cols.extend(scores[:, j] for j in range(k))
     school_hash = pd.util.hash_array(rows["school_id"].to_numpy(dtype=object)) + seed
     books = [b.format(g=form.grade) for b in TEXTBOOKS[form.subject]]
@@ -137,8 +145,8 @@ def write_vpr_xlsx(
     return _quirk_records(block, path.name, "Sheet", xlsx=True)
 
 
-def exchange_frame(block: Block) -> pd.DataFrame:
-    """A block in the exchange format's `results` table."""
+def exchange_columns(block: Block) -> dict[str, np.ndarray]:
+    """A block as the text columns of the exchange format's `results` table."""
     form, rows = block.form, block.rows
     absent = rows["absent"].to_numpy()
     n = len(rows)
@@ -158,38 +166,36 @@ def exchange_frame(block: Block) -> pd.DataFrame:
         "journal_mark": _journal_text(rows),
         "test_score": _text(rows["test_score"].to_numpy(dtype=float)),
     }
-    out = pd.DataFrame(frame)
-    scores = block.scores.astype(np.int64).astype(str).astype(object)
-    scores[absent] = ""
-    tasks = pd.DataFrame(scores, columns=[f"task_{t}" for t in form.labels])
-    return pd.concat([out, tasks], axis=1)
+    scores = _score_text(block.scores, absent)
+    for j, label in enumerate(form.labels):
+        frame[f"task_{label}"] = scores[:, j]
+    return frame
 
 
 def write_exchange_csv(path: Path, block: Block) -> list:
     """One form and year in the exchange format (UTF-8, comma, no index)."""
-    frame = exchange_frame(block)
-    _write_csv(path, frame)
+    _write_csv(path, exchange_columns(block))
     return _quirk_records(block, path.name, None, xlsx=False)
 
 
-def _write_csv(path: Path, frame: pd.DataFrame) -> None:
-    """Text cells joined by commas; fields with a comma or quote are quoted."""
-    cols = []
-    for name in frame.columns:
-        values = frame[name].to_numpy(dtype=object).astype(str)
-        special = np.char.find(values.astype("U"), ",") >= 0
-        special |= np.char.find(values.astype("U"), '"') >= 0
-        if special.any():
-            quoted = np.char.replace(values[special].astype("U"), '"', '""')
-            values = values.astype(object)
-            values[special] = ['"' + v + '"' for v in quoted]
-        cols.append(values.astype(object))
-    lines = [",".join(frame.columns)]
-    if len(frame):
-        joined = cols[0]
-        for c in cols[1:]:
-            joined = joined + "," + c
-        lines.extend(joined.tolist())
+def _csv_field(values: np.ndarray) -> np.ndarray:
+    """Quote the values of a text column that hold a comma, a quote or a newline."""
+    distinct = set(values.tolist())
+    special = {
+        v: '"' + v.replace('"', '""') + '"'
+        for v in distinct
+        if "," in v or '"' in v or "\n" in v
+    }
+    if not special:
+        return values
+    return np.array([special.get(v, v) for v in values], dtype=object)
+
+
+def _write_csv(path: Path, columns: dict[str, np.ndarray]) -> None:
+    """Text cells joined by commas, one line per row, ``\\n`` line ends."""
+    cols = [_csv_field(np.asarray(c, dtype=object)) for c in columns.values()]
+    lines = [",".join(columns)]
+    lines.extend(",".join(row) for row in zip(*cols, strict=True))
     with open(path, "w", encoding="utf-8", newline="\n") as fh:
         fh.write("\n".join(lines))
         fh.write("\n")

@@ -81,15 +81,30 @@ def column_letter(index: int) -> str:
     return out
 
 
-def _cells(values: np.ndarray, letter: str, row_numbers: np.ndarray) -> np.ndarray:
-    """The XML of one column's cells; an empty string for an empty cell."""
-    values = np.asarray(values, dtype=object)
-    uniq, inverse = np.unique(values.astype(str), return_inverse=True)
-    escaped = np.array([escape(v) for v in uniq], dtype=object)[inverse]
-    cells = f'<c r="{letter}' + row_numbers + '" t="inlineStr"><is><t>' + escaped
-    cells = cells + "</t></is></c>"
-    cells[values == ""] = ""
-    return cells
+_TEXT = np.arange(1024).astype(str).astype(object)
+
+
+def int_text(values: np.ndarray) -> np.ndarray:
+    """Non-negative integers as text, through a lookup table that grows as
+    needed (exports hold small numbers: this is much faster than ``astype``)."""
+    global _TEXT
+    values = np.asarray(values, dtype=np.int64)
+    if not len(values):
+        return np.empty(0, dtype=object)
+    top = int(values.max())
+    if top >= len(_TEXT):
+        size = 1 << top.bit_length()
+        _TEXT = np.arange(size).astype(str).astype(object)
+    return _TEXT[values]
+
+
+def _escaped(values: np.ndarray) -> np.ndarray:
+    """XML-escape a text column, touching only the values that need it."""
+    distinct = set(values.tolist())
+    bad = {v: escape(v) for v in distinct if escape(v) != v}
+    if not bad:
+        return values
+    return np.array([bad.get(v, v) for v in values], dtype=object)
 
 
 def write_text_sheet(
@@ -100,11 +115,20 @@ def write_text_sheet(
     Empty strings are written as empty cells.
     """
     n = len(columns[0]) if columns else 0
-    numbers = np.arange(2, n + 2).astype(str).astype(object)
-    body = np.full(n, "", dtype=object)
+    numbers = int_text(np.arange(2, n + 2))
+
+    # Each column's cells, then each row's cells joined
+    cells = []
     for j, col in enumerate(columns):
-        body = body + _cells(col, column_letter(j), numbers)
-    rows = '<row r="' + numbers + '">' + body + "</row>"
+        values = np.asarray(col, dtype=object)
+        part = f'<c r="{column_letter(j)}' + numbers + '" t="inlineStr"><is><t>'
+        part = part + _escaped(values) + "</t></is></c>"
+        part[values == ""] = ""
+        cells.append(part)
+    rows = [
+        f'<row r="{r}">' + "".join(row) + "</row>"
+        for r, row in zip(numbers, zip(*cells, strict=True), strict=True)
+    ]
     head = "".join(
         f'<c r="{column_letter(j)}1" t="inlineStr"><is><t>{escape(h)}</t></is></c>'
         for j, h in enumerate(header)
