@@ -1,0 +1,707 @@
+"""The exploration panel: widgets over an :class:`Explorer`, or its static view.
+
+In JupyterLab the panel is a row of drop-downs (year; study, subject and grade;
+region → municipality → school → class; the view) above one output area that is
+redrawn in place whenever a value changes. In a batch (papermill, the report
+runner) no widget is created: the same tables and figures are displayed once, as
+plain HTML and PNG, for the parameters of the notebook.
+"""
+
+from __future__ import annotations
+
+import html
+import logging
+import os
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pandas as pd
+
+from . import figures
+from .core import LEVEL_NAMES, LEVELS, ExploreError, Explorer, Selection
+from .tables import labelled, save_tables
+
+log = logging.getLogger(__name__)
+
+#: Set by the batch runner (see cyclolib.nb): never create widgets.
+BATCH_ENV = "CYCLO_BATCH"
+#: ``1`` forces the widgets (a front end the detection does not know), ``0`` the
+#: static view.
+INTERACTIVE_ENV = "CYCLO_INTERACTIVE"
+
+VIEWS = {
+    "drilldown": "Единицы",
+    "tasks": "Задания",
+    "heatmap": "Карта заданий",
+    "distribution": "Распределение баллов",
+    "compare": "Сравнение",
+}
+ALL = "— все —"
+_SERVERS = (
+    "jupyter-lab",
+    "jupyter-notebook",
+    "jupyter-server",
+    "jupyterhub-singleuser",
+    "voila",
+    "jupyter-nbclassic",
+)
+
+
+def _parent_is_jupyter_server() -> bool:
+    """Whether this process was started by a Jupyter server (Linux /proc only)."""
+    try:
+        raw = Path(f"/proc/{os.getppid()}/cmdline").read_bytes()
+    except OSError:
+        return False
+    args = [Path(a).name for a in raw.decode(errors="replace").split("\0") if a]
+    if any(a in _SERVERS for a in args):
+        return True
+    for first, second in zip(args, args[1:], strict=False):
+        if first == "jupyter" and second in ("lab", "notebook", "server"):
+            return True
+        if first == "-m" and second in ("jupyterlab", "notebook", "jupyter_server"):
+            return True
+    return False
+
+
+def is_interactive() -> bool:
+    """Whether widgets can be shown: a live kernel behind a Jupyter front end.
+
+    False when ``$CYCLO_BATCH`` is set (the report runner sets it), outside an
+    IPython kernel, and in a kernel not started by a Jupyter server (papermill,
+    nbconvert): there the static view is shown. ``$CYCLO_INTERACTIVE`` set to
+    ``1`` or ``0`` overrides the detection, except under ``$CYCLO_BATCH``.
+    """
+    if os.environ.get(BATCH_ENV):
+        return False
+    forced = os.environ.get(INTERACTIVE_ENV, "").strip().lower()
+    if forced:
+        return forced not in ("0", "false", "no", "нет")
+    try:
+        from IPython import get_ipython
+    except ImportError:
+        return False
+    shell = get_ipython()
+    if shell is None or getattr(shell, "kernel", None) is None:
+        return False
+    return _parent_is_jupyter_server()
+
+
+def view_tables(ex: Explorer, sel: Selection, view: str) -> dict[str, pd.DataFrame]:
+    """The tables of one view of the panel, by their Russian sheet names."""
+    if view not in VIEWS:
+        raise ExploreError(f"Неизвестный вид «{view}»: допустимы {', '.join(VIEWS)}")
+    summary = ex.summary(sel)
+    if view == "drilldown":
+        return {"Итоги": summary, "Единицы": ex.drilldown(sel)}
+    if view == "tasks":
+        return {"Итоги": summary, "Задания": ex.tasks(sel)}
+    if view == "heatmap":
+        return {"Карта заданий": ex.heatmap(sel)}
+    if view == "distribution":
+        return {"Итоги": summary, "Распределение баллов": ex.distribution(sel)}
+    return {
+        "Сравнение": ex.compare(sel),
+        "Сравнение по заданиям": ex.compare_tasks(sel),
+    }
+
+
+def view_figure(
+    ex: Explorer,
+    sel: Selection,
+    view: str,
+    tables: dict[str, pd.DataFrame],
+    *,
+    as_html: bool = False,
+):
+    """The figure of one view: a matplotlib figure, or HTML with ``as_html``.
+
+    With ``as_html`` every chart is HTML (the distribution inline SVG), built
+    in milliseconds whatever the number of units or tasks and drawn by the
+    browser; matplotlib figures are for the static view and the reports.
+    """
+    name = ex.unit_name(sel.level, sel.unit_id)
+    form = ex.forms.loc[sel.form_id]
+    what = f"{form['study_name']}, {form['subject']}, {form['grade']} класс, {ex.year}"
+    if view == "drilldown":
+        units = tables["Единицы"]
+        frame = units if len(units) else tables["Итоги"]
+        title = f"{name}: отметки ({what})"
+        if as_html:
+            return figures.marks_html(frame, title=title)
+        return figures.marks_figure(frame, title=title)
+    if view == "heatmap":
+        title = f"{name}: выполнение заданий, % ({what})"
+        heat = tables["Карта заданий"]
+        if as_html:
+            return figures.heatmap_html(heat, min_group=ex.min_group, title=title)
+        return figures.heatmap_figure(heat, min_group=ex.min_group, title=title)
+    if view == "tasks":
+        title = f"{name}: выполнение заданий ({what})"
+        if as_html:
+            return figures.tasks_html(tables["Задания"], title=title)
+        return figures.tasks_figure(tables["Задания"], title=title)
+    if view == "heatmap":
+        return figures.heatmap_figure(
+            tables["Карта заданий"],
+            min_group=ex.min_group,
+            title=f"{name}: выполнение заданий, % ({what})",
+        )
+    if view == "distribution":
+        title = f"{name}: первичные баллы ({what})"
+        if as_html:
+            return figures.distribution_svg(tables["Распределение баллов"], title=title)
+        return figures.distribution_figure(tables["Распределение баллов"], title=title)
+    if view == "compare":
+        title = f"{name}: сравнение ({what})"
+        if as_html:
+            return figures.compare_html(tables["Сравнение по заданиям"], title=title)
+        return figures.compare_figure(tables["Сравнение по заданиям"], title=title)
+    raise ExploreError(f"Неизвестный вид «{view}»")
+
+
+def _put(widget, options: list, value) -> None:
+    """Set a drop-down's options (only when they changed) and its value."""
+    options = tuple(options)
+    if tuple(widget.options) != options:
+        widget.options = options
+    if widget.value != value:
+        widget.value = value
+
+
+def public_rows(frame: pd.DataFrame, min_group: int) -> tuple[pd.DataFrame, int]:
+    """Rows a public report may show: groups under ``min_group`` removed."""
+    if "participants" not in frame.columns:
+        return frame, 0
+    small = frame["participants"] < min_group
+    kept = frame.loc[~small]
+    kept.attrs.update(frame.attrs)
+    return kept, int(small.sum())
+
+
+def table_html(
+    frame: pd.DataFrame, *, caption: str = "", hidden: int = 0, min_group: int = 10
+) -> str:
+    """A frame as an escaped HTML table with Russian headers, one decimal."""
+    parts = []
+    if caption:
+        parts.append(f"<h4>{html.escape(caption)}</h4>")
+    shown = labelled(frame)
+    if shown.empty:
+        parts.append("<p>Нет строк для показа.</p>")
+    else:
+        parts.append(
+            shown.to_html(
+                index=False,
+                escape=True,
+                border=0,
+                na_rep="—",
+                float_format=lambda v: f"{v:.1f}",
+                classes="cyclo-table",
+            )
+        )
+    if hidden:
+        parts.append(
+            f"<p>Скрыто строк: {hidden} (группы меньше {min_group} участников "
+            "не публикуются).</p>"
+        )
+    return "\n".join(parts)
+
+
+class Panel:
+    """Widgets that choose a unit, a form and a view, and redraw one output area.
+
+    Parameters
+    ----------
+    con : duckdb.DuckDBPyConnection
+        An open database.
+    level, unit_id : str
+        The unit shown first (an empty ``unit_id``: the region).
+    year : int
+        The year shown first (0: the latest).
+    study, subject, grade : str, str, int
+        The form shown first (empty: the first form of the year).
+    view : str
+        One of ``drilldown``, ``tasks``, ``heatmap``, ``distribution``,
+        ``compare``.
+    public : bool
+        Hide groups under ``min_group_size`` in the tables.
+    out_dir : str or Path
+        Where :meth:`save_xlsx` writes (``reports/explore`` by default).
+
+    Attributes
+    ----------
+    tables : dict of DataFrame
+        The tables of the view shown, as the engine returned them.
+    figure : matplotlib.figure.Figure or None
+        The figure shown.
+    selection : Selection
+        What is shown.
+    """
+
+    def __init__(
+        self,
+        con: duckdb.DuckDBPyConnection,
+        *,
+        level: str = "region",
+        unit_id: str = "",
+        year: int = 0,
+        study: str = "",
+        subject: str = "",
+        grade: int = 0,
+        view: str = "drilldown",
+        public: bool = False,
+        out_dir: str | Path | None = None,
+        explorer: Explorer | None = None,
+    ):
+        import ipywidgets as w
+
+        self.con = con
+        self.public = public
+        self.out_dir = Path(out_dir) if out_dir else None
+        self._explorers: dict[int, Explorer] = {}
+        if explorer is not None:
+            self._explorers[explorer.year] = explorer
+            year = year or explorer.year
+        self.explorer = self._explorer(year)
+        self.selection = self.explorer.selection(
+            level, unit_id, study=study, subject=subject, grade=grade
+        )
+        if view not in VIEWS:
+            raise ExploreError(
+                f"Неизвестный вид «{view}»: допустимы {', '.join(VIEWS)}"
+            )
+        self.tables: dict[str, pd.DataFrame] = {}
+        self.figure = None
+        self._busy = False
+        self._year_list: list[int] | None = None
+
+        # Widgets
+        layout = w.Layout(width="auto")
+        style = {"description_width": "initial"}
+        dd = lambda label: w.Dropdown(description=label, layout=layout, style=style)
+        self.year_w = dd("Год")
+        self.study_w = dd("Исследование")
+        self.subject_w = dd("Предмет")
+        self.grade_w = dd("Класс (параллель)")
+        self.region_w = dd("Регион")
+        self.municipality_w = dd("Муниципалитет")
+        self.school_w = dd("Школа")
+        self.class_w = dd("Класс")
+        self.drill_w = dd("Перейти к единице ниже")
+        self.up_w = w.Button(description="На уровень выше", icon="arrow-up")
+        self.view_w = w.ToggleButtons(
+            options=[(label, key) for key, label in VIEWS.items()], value=view
+        )
+        self.save_w = w.Button(description="Сохранить XLSX", icon="download")
+        self.status_w = w.HTML()
+        self.output = w.Output()
+        self.widget = w.VBox(
+            [
+                w.HBox([self.year_w, self.study_w, self.subject_w, self.grade_w]),
+                w.HBox(
+                    [self.region_w, self.municipality_w, self.school_w, self.class_w]
+                ),
+                w.HBox([self.drill_w, self.up_w]),
+                self.view_w,
+                w.HBox([self.save_w, self.status_w]),
+                self.output,
+            ]
+        )
+
+        self._fill_options()
+        for widget in (
+            self.year_w,
+            self.study_w,
+            self.subject_w,
+            self.grade_w,
+            self.region_w,
+            self.municipality_w,
+            self.school_w,
+            self.class_w,
+            self.drill_w,
+            self.view_w,
+        ):
+            widget.observe(self._changed, names="value")
+        self.up_w.on_click(lambda _b: self.go_up())
+        self.save_w.on_click(lambda _b: self._save_clicked())
+        self.refresh()
+
+    # State
+
+    def _explorer(self, year: int) -> Explorer:
+        if year and year in self._explorers:
+            return self._explorers[year]
+        ex = Explorer(self.con, year=year)
+        self._explorers[ex.year] = ex
+        return ex
+
+    def _years(self) -> list[int]:
+        if self._year_list is None:
+            rows = self.con.execute(
+                "SELECT DISTINCT f.year FROM forms f JOIN results r USING (form_id) "
+                "ORDER BY 1 DESC"
+            ).fetchall()
+            self._year_list = [int(r[0]) for r in rows]
+        return self._year_list
+
+    def _path(self, sel: Selection) -> dict[str, str]:
+        """The unit and its ancestors: level → id."""
+        path = {sel.level: sel.unit_id}
+        level, unit = sel.level, sel.unit_id
+        while (parent := self.explorer.parent(level, unit)) is not None:
+            level, unit = parent
+            path[level] = unit
+        return path
+
+    def _fill_options(self) -> None:
+        """Options and values of every drop-down from the current selection."""
+        ex, sel = self.explorer, self.selection
+        self._busy = True
+        try:
+            _put(self.year_w, self._years(), ex.year)
+            forms = ex.forms
+            form = forms.loc[sel.form_id]
+            studies = dict(zip(forms["study"], forms["study_name"], strict=True))
+            _put(self.study_w, [(n, s) for s, n in studies.items()], form["study"])
+            forms = forms[forms["study"] == form["study"]]
+            _put(self.subject_w, sorted(set(forms["subject"])), form["subject"])
+            forms = forms[forms["subject"] == form["subject"]]
+            grades = sorted({int(g) for g in forms["grade"]})
+            _put(self.grade_w, grades, int(form["grade"]))
+
+            # The unit: each drop-down lists the units of the one above
+            path = self._path(sel)
+            regions = ex.regions()
+            region = path.get("region", regions[0] if regions else None)
+            _put(
+                self.region_w, [(ex.unit_name("region", r), r) for r in regions], region
+            )
+            above = ("region", region)
+            for level, widget in (
+                ("municipality", self.municipality_w),
+                ("school", self.school_w),
+                ("class", self.class_w),
+            ):
+                kids = ex.children(*above, sel.form_id) if above else []
+                value = path.get(level, "")
+                if value not in {i for i, _n in kids}:
+                    value = ""
+                _put(widget, [(ALL, "")] + [(n, i) for i, n in kids], value)
+                widget.disabled = above is None
+                above = (level, value) if value else None
+            kids = ex.children(sel.level, sel.unit_id, sel.form_id)
+            _put(self.drill_w, [("—", "")] + [(n, i) for i, n in kids], "")
+            self.drill_w.disabled = not kids
+            self.up_w.disabled = sel.level == "region"
+        finally:
+            self._busy = False
+
+    def _changed(self, change: dict[str, Any]) -> None:
+        if self._busy:
+            return
+        owner = change["owner"]
+        try:
+            if owner is self.year_w:
+                self.set(year=change["new"])
+            elif owner in (self.study_w, self.subject_w, self.grade_w):
+                self.set(
+                    study=self.study_w.value,
+                    subject=self.subject_w.value,
+                    grade=self.grade_w.value if owner is self.grade_w else 0,
+                )
+            elif owner is self.drill_w:
+                if change["new"]:
+                    child = {
+                        "region": "municipality",
+                        "municipality": "school",
+                        "school": "class",
+                    }[self.selection.level]
+                    self.set(level=child, unit_id=change["new"])
+            elif owner is self.view_w:
+                self.refresh()
+            else:
+                self._unit_changed(owner)
+        except ExploreError as exc:
+            self.status_w.value = f"<b>{html.escape(str(exc))}</b>"
+
+    def _unit_changed(self, owner) -> None:
+        chain = [
+            ("region", self.region_w),
+            ("municipality", self.municipality_w),
+            ("school", self.school_w),
+            ("class", self.class_w),
+        ]
+        # A cleared drop-down selects the unit of the one above it
+        i = next(k for k, (_lv, wid) in enumerate(chain) if wid is owner)
+        while i > 0 and not chain[i][1].value:
+            i -= 1
+        level, widget = chain[i]
+        self.set(level=level, unit_id=widget.value)
+
+    def set(
+        self,
+        *,
+        year: int | None = None,
+        level: str | None = None,
+        unit_id: str | None = None,
+        study: str | None = None,
+        subject: str | None = None,
+        grade: int | None = None,
+        view: str | None = None,
+    ) -> None:
+        """Change the selection (as the drop-downs do) and redraw.
+
+        A unit missing in another year or form falls back to its parent
+        territory, and then to the region.
+        """
+        old = self.selection
+        old_form = self.explorer.forms.loc[old.form_id]
+        if year is not None and year != self.explorer.year:
+            self.explorer = self._explorer(int(year))
+        ex = self.explorer
+        study = old_form["study"] if study is None else study
+        subject = old_form["subject"] if subject is None else subject
+        if grade is None:
+            grade = int(old_form["grade"])
+        try:
+            form_id = ex.find_form(study=study, subject=subject, grade=grade)
+        except ExploreError:
+            form_id = ex.find_form(study=study, subject=subject)
+        level = old.level if level is None else level
+        unit_id = old.unit_id if unit_id is None else unit_id
+        self.selection = self._valid(level, unit_id, form_id)
+        if view is not None:
+            self._busy = True
+            self.view_w.value = view
+            self._busy = False
+        self._fill_options()
+        self.refresh()
+
+    def _valid(self, level: str, unit_id: str, form_id: str) -> Selection:
+        ex = self.explorer
+        while True:
+            sel = Selection(level, unit_id, form_id)
+            if len(ex._rows(sel)):  # noqa: SLF001
+                return sel
+            parent = ex.parent(level, unit_id)
+            if parent is None:
+                return ex.selection(
+                    study=ex.forms.at[form_id, "study"],
+                    subject=ex.forms.at[form_id, "subject"],
+                    grade=int(ex.forms.at[form_id, "grade"]),
+                )
+            level, unit_id = parent
+
+    def go_up(self) -> None:
+        """Select the parent territory of the unit shown."""
+        parent = self.explorer.parent(self.selection.level, self.selection.unit_id)
+        if parent is not None:
+            self.set(level=parent[0], unit_id=parent[1])
+
+    # Drawing
+
+    def compute(self) -> tuple[dict[str, pd.DataFrame], Any]:
+        """The tables and the chart (figure or HTML) of the selection and view."""
+        view = self.view_w.value
+        tables = view_tables(self.explorer, self.selection, view)
+        if self.public:
+            tables = {
+                k: public_rows(v, self.explorer.min_group)[0] for k, v in tables.items()
+            }
+        chart = view_figure(self.explorer, self.selection, view, tables, as_html=True)
+        return tables, chart
+
+    def render(self) -> tuple[bytes | None, str]:
+        """Compute the view: the PNG of its figure (if any) and the HTML below it."""
+        self.tables, chart = self.compute()
+        self.figure = None if isinstance(chart, str) else chart
+        ex, sel = self.explorer, self.selection
+        title = (
+            f"{LEVEL_NAMES[sel.level].capitalize()}: "
+            f"{ex.unit_name(sel.level, sel.unit_id)} ({sel.unit_id})"
+        )
+        parts = [f"<h3>{html.escape(title)}</h3>"]
+        if isinstance(chart, str):
+            parts.append(chart)
+        for name, frame in self.tables.items():
+            if name == "Карта заданий" and isinstance(chart, str):
+                continue  # the coloured table is the chart itself
+            hidden = 0
+            if self.public:
+                frame, hidden = public_rows(frame, ex.min_group)
+            parts.append(
+                table_html(frame, caption=name, hidden=hidden, min_group=ex.min_group)
+            )
+        png = figures.png(self.figure) if self.figure is not None else None
+        return png, "\n".join(parts)
+
+    def refresh(self) -> None:
+        """Recompute the view and redraw the output area in place."""
+        from IPython.display import HTML, Image, clear_output, display
+
+        png, page = self.render()
+        self.status_w.value = ""
+        with self.output:
+            clear_output(wait=True)
+            if png is not None:
+                display(Image(png))
+            display(HTML(page))
+
+    # Saving
+
+    def save_xlsx(self, path: str | Path | None = None) -> Path:
+        """Write the tables shown to a formatted XLSX; returns the file.
+
+        By default ``<out_dir>/<unit>-<form>-<view>.xlsx``.
+        """
+        if path is None:
+            from ..config import REPORTS_DIR
+
+            sel = self.selection
+            folder = self.out_dir or REPORTS_DIR / "explore"
+            safe = sel.unit_id.replace("/", "_")
+            path = folder / f"{safe}-{sel.form_id}-{self.view_w.value}.xlsx"
+        tables = self.tables
+        if self.public:
+            tables = {
+                k: public_rows(v, self.explorer.min_group)[0] for k, v in tables.items()
+            }
+        return save_tables(path, tables)
+
+    def _save_clicked(self) -> None:
+        path = self.save_xlsx()
+        self.status_w.value = f"Сохранено: <code>{html.escape(str(path))}</code>"
+
+    def _ipython_display_(self) -> None:
+        from IPython.display import display
+
+        display(self.widget)
+
+
+def show_static(
+    ex: Explorer,
+    sel: Selection,
+    *,
+    ctx: Any = None,
+    public: bool = False,
+    views=tuple(VIEWS),
+) -> dict[str, pd.DataFrame]:
+    """Display every view of a selection once, as HTML tables and PNG figures.
+
+    With a notebook context (``cyclolib.nb.setup``) its ``show`` and ``figure``
+    helpers are used, so the public rules of the report apply. Returns the
+    tables shown, by sheet name.
+    """
+    from IPython.display import HTML, Image, display
+
+    shown: dict[str, pd.DataFrame] = {}
+    for view in views:
+        tables = view_tables(ex, sel, view)
+        fig = view_figure(ex, sel, view, tables)
+        display(HTML(f"<h3>{html.escape(VIEWS[view])}</h3>"))
+        if fig is not None:
+            if ctx is not None:
+                ctx.figure(fig)
+            else:
+                display(Image(figures.png(fig)))
+        for name, frame in tables.items():
+            if name in shown:
+                continue
+            shown[name] = frame
+            if ctx is not None:
+                ctx.show(labelled(frame), caption=name)
+            else:
+                kept, hidden = (
+                    public_rows(frame, ex.min_group) if public else (frame, 0)
+                )
+                display(
+                    HTML(
+                        table_html(
+                            kept, caption=name, hidden=hidden, min_group=ex.min_group
+                        )
+                    )
+                )
+    return shown
+
+
+def panel(
+    source: Any = None,
+    *,
+    level: str = "region",
+    unit_id: str = "",
+    year: int = 0,
+    study: str = "",
+    subject: str = "",
+    grade: int = 0,
+    view: str = "drilldown",
+    public: bool | None = None,
+    interactive: bool | None = None,
+    views=tuple(VIEWS),
+) -> Panel | dict[str, pd.DataFrame]:
+    """The exploration panel in JupyterLab, its static view in a batch.
+
+    Parameters
+    ----------
+    source : Context, DuckDBPyConnection or Explorer
+        A notebook context of ``cyclolib.nb.setup`` (its connection, unit,
+        year and public mode are used unless given here), an open database or
+        a ready Explorer.
+    level, unit_id, year, study, subject, grade, view
+        The selection shown first; see :class:`Panel`.
+    public : bool, optional
+        Hide small groups; by default the context's mode, else False.
+    interactive : bool, optional
+        Widgets (True) or the static view (False); by default
+        :func:`is_interactive`.
+    views : sequence of str
+        The views of the static view, in order.
+
+    Returns
+    -------
+    Panel or dict of DataFrame
+        The panel (displayed by the notebook as the cell's value), or the tables
+        of the static view after displaying them.
+    """
+    ctx = None
+    explorer = None
+    if isinstance(source, Explorer):
+        explorer, con = source, source.con
+    elif isinstance(source, duckdb.DuckDBPyConnection):
+        con = source
+    elif source is not None and hasattr(source, "con"):
+        ctx, con = source, source.con
+        if not unit_id and getattr(ctx, "unit_id", ""):
+            level, unit_id = ctx.level, ctx.unit_id
+        year = year or getattr(ctx, "year", 0)
+        public = getattr(ctx, "public", False) if public is None else public
+    else:
+        raise ExploreError(
+            "Панели нужен контекст блокнота (cyclolib.nb.setup), соединение с "
+            f"базой данных или Explorer; получено: {type(source).__name__}"
+        )
+    public = bool(public)
+    if level not in LEVELS:
+        raise ExploreError(
+            f"Неизвестный уровень «{level}»: допустимы {', '.join(LEVELS)}"
+        )
+    if interactive is None:
+        interactive = is_interactive()
+    if interactive:
+        return Panel(
+            con,
+            level=level,
+            unit_id=unit_id,
+            year=year,
+            study=study,
+            subject=subject,
+            grade=grade,
+            view=view,
+            public=public,
+            explorer=explorer,
+        )
+    if explorer is None or (year and explorer.year != year):
+        explorer = Explorer(con, year=year)
+    sel = explorer.selection(level, unit_id, study=study, subject=subject, grade=grade)
+    return show_static(explorer, sel, ctx=ctx, public=public, views=views)
