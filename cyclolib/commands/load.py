@@ -1,0 +1,129 @@
+"""``cyclo load``: load exports into the database and print what was rejected."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+import pandas as pd
+
+from .. import db
+from ..cli import add_db_argument
+from ..loaders import LAYOUT_NAMES, LoadReport, load_paths
+
+HELP = "загрузить выгрузки результатов в базу данных"
+
+STATUS = {"loaded": "загружен", "skipped": "пропущен", "failed": "ошибка"}
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "paths", nargs="+", metavar="ФАЙЛ|КАТАЛОГ",
+        help="файлы XLSX/CSV или каталоги (загружаются все файлы; список школ "
+        "и описания КИМ — первыми)",
+    )  # fmt: skip
+    add_db_argument(parser)
+    parser.add_argument(
+        "--year", type=int, default=None, metavar="ГОД",
+        help="год работы, если его нет ни в файле, ни в имени файла",
+    )  # fmt: skip
+    parser.add_argument(
+        "--subject", default=None, metavar="КОД",
+        help="код предмета из params/subjects.yaml (ma, ru, …), если его нет в файле",
+    )  # fmt: skip
+    parser.add_argument(
+        "--grade", type=int, default=None, metavar="КЛАСС",
+        help="класс работы, если его нет ни в файле, ни в имени файла",
+    )  # fmt: skip
+    parser.add_argument(
+        "--rejects", default=None, metavar="ФАЙЛ.xlsx|csv",
+        help="выгрузить таблицу отклонённых строк этой загрузки в файл",
+    )  # fmt: skip
+    parser.add_argument(
+        "--no-progress", action="store_true", help="не показывать индикатор хода"
+    )
+
+
+def summary(report: LoadReport) -> str:
+    """The report as Russian text: a table of files and the top reasons."""
+    frame = report.to_frame()
+    table = pd.DataFrame(
+        {
+            "файл": frame["file"],
+            "формат": frame["layout"].map(lambda v: LAYOUT_NAMES.get(v, "—")),
+            "итог": frame["status"].map(STATUS),
+            "строк": frame["rows_read"],
+            "принято": frame["accepted"],
+            "отклонено": frame["rejected"],
+        }
+    )
+    lines = [table.to_string(index=False), ""]
+    for f in report.files:
+        if f.messages:
+            lines.append(f"{f.path.name}:")
+            lines.extend(f"  {m}" for m in f.messages)
+    reasons = report.reasons
+    if reasons:
+        lines += ["", "Основные причины отклонения строк:"]
+        for reason, n in reasons.most_common(10):
+            lines.append(f"  {n:>7}  {reason}")
+    totals = frame[["rows_read", "accepted", "rejected"]].sum()
+    lines += [
+        "",
+        f"Итого: строк {totals['rows_read']}, принято {totals['accepted']}, "
+        f"отклонено {totals['rejected']}.",
+    ]
+    return "\n".join(lines)
+
+
+def export_rejects(con, load_ids: list[int], path: Path) -> int:
+    """Write the rejects of the given loads to XLSX or CSV; returns the row count."""
+    frame = con.execute(
+        'SELECT load_id, file, sheet, "row", "column", reason, value, record '
+        'FROM rejects WHERE list_contains($ids, load_id) ORDER BY load_id, file, "row"',
+        {"ids": load_ids},
+    ).df()
+    frame.columns = [
+        "загрузка", "файл", "лист", "строка", "столбец", "причина", "значение", "строка целиком",
+    ]  # fmt: skip
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if path.suffix.lower() == ".csv":
+        frame.to_csv(path, index=False, encoding="utf-8-sig")
+    else:
+        frame.to_excel(path, index=False, sheet_name="Отклонённые строки")
+    return len(frame)
+
+
+def run(args: argparse.Namespace) -> int:
+    if args.rejects and Path(args.rejects).suffix.lower() not in {".xlsx", ".csv"}:
+        print(
+            f"--rejects: ожидался файл .xlsx или .csv, получено «{args.rejects}»",
+            file=sys.stderr,
+        )
+        return 2
+    con = db.connect(args.db)
+    try:
+        report = load_paths(
+            con,
+            args.paths,
+            year=args.year,
+            subject=args.subject,
+            grade=args.grade,
+            progress=not args.no_progress and sys.stderr.isatty(),
+        )
+        print(summary(report))
+        ids = [f.load_id for f in report.files if f.status == "loaded" and f.rejected]
+        if ids:
+            if args.rejects:
+                n = export_rejects(con, ids, Path(args.rejects))
+                print(f"Отклонённые строки ({n}) выгружены в {args.rejects}.")
+            else:
+                print(
+                    "Отклонённые строки с причинами — в таблице rejects базы "
+                    f"{args.db or db.default_db_path()}; выгрузить: "
+                    "cyclo load … --rejects отклонённые.xlsx"
+                )
+    finally:
+        con.close()
+    return report.exit_status

@@ -1,0 +1,64 @@
+"""``cyclo search``: find units by a fragment and list the results they have."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from .. import db
+from ..cli import add_db_argument
+from ..search import results_for, search
+
+HELP = "найти школы, муниципалитеты, классы и коды участников"
+
+KIND_NAMES = {
+    "region": "регион",
+    "municipality": "муниципалитет",
+    "school": "школа",
+    "class": "класс",
+    "student": "участник",
+}
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "text", metavar="ТЕКСТ", help="часть названия, логина, класса или кода"
+    )
+    add_db_argument(parser)
+    parser.add_argument(
+        "--limit", type=int, default=20, metavar="N",
+        help="не больше N найденных единиц (по умолчанию 20)",
+    )  # fmt: skip
+
+
+def run(args: argparse.Namespace) -> int:
+    try:
+        con = db.connect(args.db, read_only=True)
+    except FileNotFoundError as exc:
+        print(exc, file=sys.stderr)
+        return 2
+    try:
+        found = search(con, args.text, limit=args.limit)
+        if found.empty:
+            print(f"По запросу «{args.text}» ничего не найдено.")
+            return 1
+        shown = found.assign(kind=found["kind"].map(KIND_NAMES))
+        shown.columns = ["вид", "код", "название", "входит в"]
+        print(f"Найдено по запросу «{args.text}»: {len(found)}")
+        print(shown.to_string(index=False))
+        for row in found.head(5).itertuples(index=False):
+            results = results_for(con, row.kind, row.id)
+            print(f"\nРезультаты: {KIND_NAMES[row.kind]} {row.id} «{row.name}»")
+            if results.empty:
+                print("  результатов нет")
+                continue
+            results.columns = ["исследование", "год", "предмет", "класс", "участников"]
+            print(results.to_string(index=False))
+        if len(found) > 5:
+            print("\nРезультаты показаны для первых пяти найденных единиц.")
+    except ValueError as exc:
+        print(exc, file=sys.stderr)
+        return 2
+    finally:
+        con.close()
+    return 0
