@@ -8,7 +8,7 @@ import time
 
 from .. import db
 from ..cli import add_db_argument
-from ..indicators import LEVELS, compute_values, params_version, store_values
+from ..indicators import LEVELS, compute
 from ..indicators.catalogue import CatalogueError, load_catalogue
 
 HELP = "рассчитать значения показателей для всех единиц"
@@ -68,23 +68,23 @@ def run(args: argparse.Namespace) -> int:
                 file=sys.stderr,
             )
             return 1
-        frame = compute_values(
+        summary = compute(
             con,
             year=args.year,
             levels=args.level or LEVELS,
             catalogue=catalogue,
             approved_only=not args.all_statuses,
         )
-        version = params_version()
-        rows = store_values(con, frame, year=args.year, version=version)
     finally:
         con.close()
 
-    units = frame.groupby("level")["unit_id"].nunique().to_dict() if rows else {}
-    counts = ", ".join(f"{units[lv]} {LEVEL_NAMES[lv]}" for lv in LEVELS if lv in units)
+    counts = ", ".join(
+        f"{summary[lv]} {LEVEL_NAMES[lv]}" for lv in LEVELS if summary.get(lv)
+    )
     print(
-        f"Рассчитано {rows} значений {frame['indicator'].nunique() if rows else 0} "
+        f"Рассчитано {summary['rows']} значений {summary['indicators']} "
         f"показателей для {counts or 'ни одной единицы'} "
-        f"за {time.perf_counter() - started:.1f} с; версия параметров {version}"
+        f"за {time.perf_counter() - started:.1f} с; "
+        f"версия параметров {summary['version']}"
     )
     return 0

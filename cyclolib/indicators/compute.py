@@ -84,6 +84,11 @@ _FORM_SUMS = {
 _TASK_SUMS = ["n", "s_points", "ss_frac", "n_full", "n_zero"]
 
 
+def _fetch(con, sql: str, params=None) -> pd.DataFrame:
+    """A query's rows as a frame, through Arrow (faster for text columns)."""
+    return con.sql(sql, params=params).to_arrow_table().to_pandas()
+
+
 def params_version(params_dir: str | Path | None = None) -> str:
     """A short hash of every ``params/*.yaml``: the version of the values."""
     digest = hashlib.sha256()
@@ -169,26 +174,24 @@ def class_sums(con: duckdb.DuckDBPyConnection, cat: Catalogue, *, year=None) -> 
     con.unregister("_ege_minimum")
 
 
-def _unit_names(con) -> pd.DataFrame:
-    return con.execute("""
-        SELECT 'region' AS level, territory_id AS unit_id, name AS unit_name
-          FROM territories WHERE level = 'region'
-        UNION ALL
-        SELECT 'municipality', territory_id, name FROM territories
-          WHERE level = 'municipality'
-        UNION ALL
-        SELECT 'school', school_id, coalesce(name, school_id) FROM schools
-        UNION ALL
-        SELECT 'class', c.class_id,
-               coalesce(s.name, c.school_id) || ', ' || c.grade::TEXT
-               || coalesce(c.letter, '')
-          FROM classes c LEFT JOIN schools s USING (school_id)
-    """).df()
+_UNIT_NAMES_SQL = """
+    SELECT 'region' AS level, territory_id AS unit_id, name AS unit_name
+      FROM territories WHERE level = 'region'
+    UNION ALL
+    SELECT 'municipality', territory_id, name FROM territories
+      WHERE level = 'municipality'
+    UNION ALL
+    SELECT 'school', school_id, coalesce(name, school_id) FROM schools
+    UNION ALL
+    SELECT 'class', c.class_id,
+           coalesce(s.name, c.school_id) || ', ' || c.grade::TEXT
+           || coalesce(c.letter, '')
+      FROM classes c LEFT JOIN schools s USING (school_id)"""
 
 
 def _form_frame(con, levels) -> pd.DataFrame:
     sql = _rollup_sql("_form_cls", [], list(_FORM_SUMS), levels)
-    return con.execute(f"SELECT * FROM ({sql}) WHERE unit_id IS NOT NULL").df()
+    return _fetch(con, f"SELECT * FROM ({sql}) WHERE unit_id IS NOT NULL")
 
 
 def _enrolment(con, cat: Catalogue, levels) -> pd.DataFrame:
@@ -212,7 +215,7 @@ def _enrolment(con, cat: Catalogue, levels) -> pd.DataFrame:
          AND e.field = '{field}'
         WHERE e.enrol IS NOT NULL""")
     sql = _rollup_sql("_enrol_sch", [], ["enrol", "enrol_part"], levels)
-    return con.execute(f"SELECT * FROM ({sql}) WHERE unit_id IS NOT NULL").df()
+    return _fetch(con, f"SELECT * FROM ({sql}) WHERE unit_id IS NOT NULL")
 
 
 def _task_frames(con, levels):
@@ -223,11 +226,14 @@ def _task_frames(con, levels):
         SELECT u.*, i.task, i.max_score, i.level AS task_level
         FROM ({sql}) u JOIN items i USING (form_id, position)
         WHERE u.unit_id IS NOT NULL""")
-    tasks = con.execute(
+    tasks = _fetch(
+        con,
         "SELECT * EXCLUDE (task_level) FROM _task_units ORDER BY level, unit_id, "
-        "form_id, position"
-    ).df()
-    codes = con.execute("""
+        "form_id, position",
+    )
+    codes = _fetch(
+        con,
+        """
         WITH keyed AS (
             SELECT t.*, c.kind, c.code FROM _task_units t
             JOIN item_codes c USING (form_id, position)
@@ -236,7 +242,8 @@ def _task_frames(con, levels):
             WHERE t.task_level IS NOT NULL)
         SELECT form_id, year, study, subject, grade, level, unit_id, kind, code,
                sum(s_points) AS s_points, sum(n * max_score) AS s_max, max(n) AS n
-        FROM keyed GROUP BY ALL""").df()
+        FROM keyed GROUP BY ALL""",
+    )
     return tasks, codes
 
 
@@ -251,9 +258,12 @@ def _distribution_frame(con, levels) -> pd.DataFrame:
         WHERE NOT r.absent AND r.primary_score IS NOT NULL
         GROUP BY ALL""")
     sql = _rollup_sql("_dist_cls", ["score"], ["count"], levels)
-    return con.execute(f"""
+    return _fetch(
+        con,
+        f"""
         SELECT *, sum(count) OVER (PARTITION BY form_id, level, unit_id) AS n
-        FROM ({sql}) WHERE unit_id IS NOT NULL""").df()
+        FROM ({sql}) WHERE unit_id IS NOT NULL""",
+    )
 
 
 def _equity_frame(con, form: pd.DataFrame, levels, *, confidence, min_group_size):
@@ -261,10 +271,11 @@ def _equity_frame(con, form: pd.DataFrame, levels, *, confidence, min_group_size
     if not parents:
         return pd.DataFrame()
     schools = form[form["level"] == "school"].merge(
-        con.execute(
+        _fetch(
+            con,
             "SELECT school_id AS unit_id, region_id, municipality_id, urban "
-            "FROM schools"
-        ).df(),
+            "FROM schools",
+        ),
         on="unit_id",
     )
     out = []
@@ -290,37 +301,8 @@ def _dynamics_frame(form: pd.DataFrame, *, confidence, min_group_size):
     return out
 
 
-def compute_values(
-    con: duckdb.DuckDBPyConnection,
-    *,
-    year: int | None = None,
-    levels: Sequence[str] = LEVELS,
-    catalogue: Catalogue | None = None,
-    approved_only: bool = True,
-) -> pd.DataFrame:
-    """Compute the indicators for every unit, study, year, subject and grade.
-
-    Parameters
-    ----------
-    con : duckdb connection
-        The results database.
-    year : int, optional
-        Compute only this year (the previous year is still read for the
-        dynamics); every year when omitted.
-    levels : sequence of str
-        Levels of units: any of ``region, municipality, school, class``.
-    catalogue : Catalogue, optional
-        The indicator catalogue; ``params/indicators.yaml`` by default.
-    approved_only : bool
-        Compute only indicators whose status is ``approved`` (the default);
-        ``False`` computes every indicator of the catalogue.
-
-    Returns
-    -------
-    DataFrame
-        The columns of :data:`EXPORT_COLUMNS`; each indicator only at the
-        levels its catalogue entry names.
-    """
+def _compute_table(con, *, year, levels, catalogue, approved_only) -> None:
+    """Compute the values into the temporary table ``_values``."""
     bad = [lv for lv in levels if lv not in LEVELS]
     if bad or not levels:
         raise ValueError(
@@ -329,6 +311,7 @@ def compute_values(
         )
     cat = catalogue or load_catalogue()
     wanted = cat.ids(approved_only=approved_only)
+    con.execute("SET enable_progress_bar = false")
     conf = float(settings().get("confidence", 0.95))
     size = int(settings().get("min_group_size", 10))
     opts = {"confidence": conf, "min_group_size": size}
@@ -376,19 +359,79 @@ def compute_values(
         blocks.append(eq)
 
     # Keep the indicators the catalogue approves, at their levels
-    values = pd.concat([b for b in blocks if len(b)], ignore_index=True)
     allowed = cat.levels_frame(approved_only=approved_only)
-    values = values.merge(allowed, on=["indicator", "level"])
-    values = values.merge(_unit_names(con), on=["level", "unit_id"], how="left")
-    values["unit_name"] = values["unit_name"].fillna(values["unit_id"])
-    values["task"] = values["task"].fillna("").astype(str)
-    values = values[EXPORT_COLUMNS].sort_values(
-        ["year", "study", "subject", "grade", "level", "unit_id", "indicator"],
-        kind="stable",
+    blocks = [b for b in blocks if len(b)]
+    con.register("_allowed", allowed)
+    views = []
+    for k, block in enumerate(blocks):
+        con.register(f"_block{k}", block)
+        views.append(f"SELECT {', '.join(KEYS + fm.VALUE_COLUMNS)} FROM _block{k}")
+    union = " UNION ALL ".join(views)
+    try:
+        con.execute(f"""
+            CREATE OR REPLACE TEMP TABLE _values AS
+            WITH v AS ({union}), names AS ({_UNIT_NAMES_SQL})
+            SELECT v.year, v.study, v.subject, v.grade, v.level, v.unit_id,
+                   coalesce(names.unit_name, v.unit_id) AS unit_name, v.indicator,
+                   coalesce(v.task, '') AS task, v.value, v.n, v.ci_low, v.ci_high,
+                   v.small_group
+            FROM v
+            JOIN _allowed a ON a.indicator = v.indicator AND a.level = v.level
+            LEFT JOIN names ON names.level = v.level AND names.unit_id = v.unit_id""")
+    finally:
+        con.unregister("_allowed")
+        for k in range(len(blocks)):
+            con.unregister(f"_block{k}")
+        for table in _TEMP_TABLES:
+            con.execute(f"DROP TABLE IF EXISTS {table}")
+
+
+_TEMP_TABLES = ("_form_cls", "_task_cls", "_task_units", "_dist_cls", "_enrol_sch")
+_ORDER = "year, study, subject, grade, level, unit_id, indicator, task"
+
+
+def compute_values(
+    con: duckdb.DuckDBPyConnection,
+    *,
+    year: int | None = None,
+    levels: Sequence[str] = LEVELS,
+    catalogue: Catalogue | None = None,
+    approved_only: bool = True,
+) -> pd.DataFrame:
+    """Compute the indicators for every unit, study, year, subject and grade.
+
+    Parameters
+    ----------
+    con : duckdb connection
+        The results database.
+    year : int, optional
+        Compute only this year (the previous year is still read for the
+        dynamics); every year when omitted.
+    levels : sequence of str
+        Levels of units: any of ``region, municipality, school, class``.
+    catalogue : Catalogue, optional
+        The indicator catalogue; ``params/indicators.yaml`` by default.
+    approved_only : bool
+        Compute only indicators whose status is ``approved`` (the default);
+        ``False`` computes every indicator of the catalogue.
+
+    Returns
+    -------
+    DataFrame
+        The columns of :data:`EXPORT_COLUMNS`, sorted by year, study,
+        subject, grade, level, unit, indicator and task; each indicator only
+        at the levels its catalogue entry names. Nothing is stored: see
+        :func:`compute`.
+    """
+    _compute_table(
+        con, year=year, levels=levels, catalogue=catalogue, approved_only=approved_only
     )
-    for table in ("_form_cls", "_task_cls", "_task_units", "_dist_cls", "_enrol_sch"):
-        con.execute(f"DROP TABLE IF EXISTS {table}")
-    return values.reset_index(drop=True)
+    try:
+        values = _fetch(con, f"SELECT * FROM _values ORDER BY {_ORDER}")
+    finally:
+        con.execute("DROP TABLE IF EXISTS _values")
+    values["small_group"] = values["small_group"].astype(bool)
+    return values
 
 
 def store_values(
@@ -398,24 +441,73 @@ def store_values(
     year: int | None = None,
     version: str | None = None,
 ) -> int:
-    """Replace the stored values (of one year, or all) by ``values``."""
-    frame = values.assign(
-        params_version=version or params_version(),
-        computed_at=pd.Timestamp(datetime.now()).floor("s"),
+    """Replace the stored values (of one year, or all) by a frame of values."""
+    con.register("_values_frame", values[EXPORT_COLUMNS])
+    try:
+        con.execute("CREATE OR REPLACE TEMP TABLE _values AS FROM _values_frame")
+    finally:
+        con.unregister("_values_frame")
+    return _store(con, year=year, version=version)["rows"]
+
+
+def _store(con, *, year, version) -> dict:
+    version = version or params_version()
+    stamp = datetime.now().replace(microsecond=0)
+    try:
+        with db.transaction(con):
+            if year is None:
+                con.execute("DELETE FROM indicator_values")
+            else:
+                con.execute("DELETE FROM indicator_values WHERE year = ?", [int(year)])
+            con.execute(
+                f"INSERT INTO indicator_values SELECT *, ?, ? FROM _values "
+                f"ORDER BY {_ORDER}",
+                [version, stamp],
+            )
+        summary = _fetch(
+            con,
+            """
+            SELECT count(*) AS rows, count(DISTINCT indicator) AS indicators,
+                   count(DISTINCT unit_id) FILTER (level = 'region') AS region,
+                   count(DISTINCT unit_id) FILTER (level = 'municipality')
+                       AS municipality,
+                   count(DISTINCT unit_id) FILTER (level = 'school') AS school,
+                   count(DISTINCT unit_id) FILTER (level = 'class') AS class
+            FROM _values""",
+        ).iloc[0]
+    finally:
+        con.execute("DROP TABLE IF EXISTS _values")
+    out = {k: int(v) for k, v in summary.items()}
+    out["version"] = version
+    return out
+
+
+def compute(
+    con: duckdb.DuckDBPyConnection,
+    *,
+    year: int | None = None,
+    levels: Sequence[str] = LEVELS,
+    catalogue: Catalogue | None = None,
+    approved_only: bool = True,
+    version: str | None = None,
+) -> dict:
+    """Compute every approved indicator for every unit and store the values.
+
+    The values of ``year`` (or all stored values, without ``year``) are
+    replaced, in one transaction, with the parameters' version
+    (:func:`params_version`) and the time of computation. Parameters as in
+    :func:`compute_values`.
+
+    Returns
+    -------
+    dict
+        ``rows``, ``indicators``, the number of units of each level
+        (``region``, ``municipality``, ``school``, ``class``) and ``version``.
+    """
+    _compute_table(
+        con, year=year, levels=levels, catalogue=catalogue, approved_only=approved_only
     )
-    with db.transaction(con):
-        if year is None:
-            con.execute("DELETE FROM indicator_values")
-        else:
-            con.execute("DELETE FROM indicator_values WHERE year = ?", [int(year)])
-        db.append(con, "indicator_values", frame)
-    return len(frame)
-
-
-def compute(con, *, year=None, levels=LEVELS, catalogue=None) -> int:
-    """Compute every approved indicator and store it; returns the row count."""
-    values = compute_values(con, year=year, levels=levels, catalogue=catalogue)
-    return store_values(con, values, year=year)
+    return _store(con, year=year, version=version)
 
 
 def values(
@@ -459,7 +551,7 @@ def values(
     if where:
         sql += " WHERE " + " AND ".join(where)
     sql += " ORDER BY year, study, subject, grade, level, unit_id, indicator, task"
-    out = con.execute(sql, args).df()
+    out = _fetch(con, sql, args or None)
     out["small_group"] = out["small_group"].astype(bool)
     return out
 

@@ -115,8 +115,11 @@ def _block(
 ) -> pd.DataFrame:
     """One indicator's rows: the group keys followed by the value columns."""
     out = keys.reset_index(drop=True).copy()
-    out["indicator"] = indicator
-    out["task"] = task if np.isscalar(task) else np.asarray(task, dtype=object)
+    size = len(out)
+    # Plain object columns: building text columns row by row is the slow part
+    out["indicator"] = pd.Series(np.full(size, indicator, dtype=object), dtype=object)
+    tasks = np.full(size, task, dtype=object) if np.isscalar(task) else task
+    out["task"] = pd.Series(np.asarray(tasks, dtype=object), dtype=object)
     out["value"] = np.asarray(value, dtype=float)
     n = np.asarray(n, dtype=float)
     out["n"] = np.nan_to_num(n).astype("int64")
@@ -966,84 +969,123 @@ def icc1_from_sums(n, s, ss, *, confidence=0.95):
 
 def equity_from_school_sums(schools, by, *, confidence, min_group_size):
     """Equity rows of each group ``by`` from per-school ``n_pct, s_pct,
-    ss_pct`` and ``urban`` (see :func:`equity`)."""
-    rows = []
-    for key, grp in schools.groupby(by, sort=True) if by else [((), schools)]:
-        key = key if isinstance(key, tuple) else (key,)
-        base = dict(zip(by, key, strict=True))
-        n, s, ss = grp["n_pct"].to_numpy(float), grp["s_pct"], grp["ss_pct"]
-        total = float(np.sum(n))
+    ss_pct`` and ``urban`` (see :func:`equity`); vectorised over groups."""
+    by = list(by)
+    sch = schools[schools["n_pct"] > 0].copy()
+    if not by:
+        sch["_all"] = 0
+    keys = by or ["_all"]
+    sch["n_pct"] = sch["n_pct"].astype(float)
+    sch["s2n"] = sch["s_pct"] ** 2 / sch["n_pct"]
+    sch["n2"] = sch["n_pct"] ** 2
+    sch["k"] = 1
+    g = sch.groupby(keys, sort=True)
+    agg = g[["k", "n_pct", "s_pct", "ss_pct", "s2n", "n2"]].sum().reset_index()
+    blocks = []
 
-        # Share of variance between schools
-        icc, lo, hi = icc1_from_sums(n, s, ss, confidence=confidence)
-        rows.append(
-            {
-                **base,
-                "indicator": "between_school_pct",
-                "value": 100 * icc,
-                "n": total,
-                "ci_low": 100 * lo,
-                "ci_high": 100 * hi,
-            }
+    # Share of variance between schools: ICC(1) of a one-way ANOVA
+    k, total = agg["k"].to_numpy(float), agg["n_pct"].to_numpy(float)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        ssw = agg["ss_pct"] - agg["s2n"]
+        ssb = agg["s2n"] - agg["s_pct"] ** 2 / total
+        msb, msw = ssb / (k - 1), ssw / (total - k)
+        ok = (k >= 2) & (total - k >= 1) & (msw > 0)
+        n0 = (total - agg["n2"] / total) / (k - 1)
+        icc = (msb - msw) / (msb + (n0 - 1) * msw)
+        f = msb / msw
+        alpha = 1 - confidence
+        dfb = np.where(ok, k - 1, np.nan)
+        dfw = np.where(ok, total - k, np.nan)
+        f_low = f / sps.f.ppf(1 - alpha / 2, dfb, dfw)
+        f_high = f * sps.f.ppf(1 - alpha / 2, dfw, dfb)
+        low, high = _clip(
+            (f_low - 1) / (f_low + n0 - 1), (f_high - 1) / (f_high + n0 - 1), -1, 1
         )
+    nan = np.nan
+    blocks.append(
+        _block(
+            agg[keys],
+            "between_school_pct",
+            np.where(ok, 100 * icc, nan),
+            total,
+            np.where(ok, 100 * low, nan),
+            np.where(ok, 100 * high, nan),
+            min_group_size=min_group_size,
+        )
+    )
 
-        # Top against bottom tenth of schools
-        big = grp[grp["n_pct"] >= max(min_group_size, 1)]
-        big = big.assign(mean=big["s_pct"] / big["n_pct"]).sort_values("mean")
-        m = len(big) // 10
-        if m >= 1:
-            top, bot = big.tail(m), big.head(m)
+    # Top against bottom tenth of schools (schools large enough to rank)
+    big = sch[sch["n_pct"] >= max(min_group_size, 1)].copy()
+    if len(big):
+        big["mean"] = big["s_pct"] / big["n_pct"]
+        gb = big.groupby(keys, sort=False)
+        big["rank"] = gb["mean"].rank(method="first")
+        big["size"] = gb["mean"].transform("size")
+        big["m"] = big["size"] // 10
+        big["side"] = np.where(
+            big["rank"] <= big["m"],
+            "bottom",
+            np.where(big["rank"] > big["size"] - big["m"], "top", ""),
+        )
+        sides = (
+            big[(big["m"] >= 1) & (big["side"] != "")]
+            .groupby([*keys, "side"])[["n_pct", "s_pct", "ss_pct"]]
+            .sum()
+            .unstack("side")
+        )
+        if len(sides):
             d, lo, hi, _ = welch_t(
-                top["s_pct"].sum(),
-                top["ss_pct"].sum(),
-                top["n_pct"].sum(),
-                bot["s_pct"].sum(),
-                bot["ss_pct"].sum(),
-                bot["n_pct"].sum(),
+                sides[("s_pct", "top")],
+                sides[("ss_pct", "top")],
+                sides[("n_pct", "top")],
+                sides[("s_pct", "bottom")],
+                sides[("ss_pct", "bottom")],
+                sides[("n_pct", "bottom")],
                 confidence=confidence,
             )
-            rows.append(
-                {
-                    **base,
-                    "indicator": "school_gap_top_bottom",
-                    "value": d,
-                    "n": top["n_pct"].sum() + bot["n_pct"].sum(),
-                    "ci_low": lo,
-                    "ci_high": hi,
-                }
+            n = sides[("n_pct", "top")] + sides[("n_pct", "bottom")]
+            kk = sides.index.to_frame(index=False)
+            blocks.append(
+                _block(
+                    kk,
+                    "school_gap_top_bottom",
+                    d,
+                    n,
+                    lo,
+                    hi,
+                    min_group_size=min_group_size,
+                )
             )
 
-        # Urban against rural schools
-        if "urban" in grp:
-            u = grp[grp["urban"].eq(True)]
-            r = grp[grp["urban"].eq(False)]
-            if len(u) and len(r):
-                d, lo, hi, _ = welch_t(
-                    u["s_pct"].sum(),
-                    u["ss_pct"].sum(),
-                    u["n_pct"].sum(),
-                    r["s_pct"].sum(),
-                    r["ss_pct"].sum(),
-                    r["n_pct"].sum(),
-                    confidence=confidence,
+    # Urban against rural schools, where the context says which
+    if "urban" in sch:
+        known = sch[sch["urban"].notna()].copy()
+        known["kind"] = np.where(known["urban"].astype(bool), "urban", "rural")
+        kinds = (
+            known.groupby([*keys, "kind"])[["n_pct", "s_pct", "ss_pct"]]
+            .sum()
+            .unstack("kind")
+        )
+        if len(kinds) and {"urban", "rural"} <= set(kinds.columns.get_level_values(1)):
+            kinds = kinds.dropna()
+            d, lo, hi, _ = welch_t(
+                kinds[("s_pct", "urban")],
+                kinds[("ss_pct", "urban")],
+                kinds[("n_pct", "urban")],
+                kinds[("s_pct", "rural")],
+                kinds[("ss_pct", "rural")],
+                kinds[("n_pct", "rural")],
+                confidence=confidence,
+            )
+            n = kinds[("n_pct", "urban")] + kinds[("n_pct", "rural")]
+            kk = kinds.index.to_frame(index=False)
+            blocks.append(
+                _block(
+                    kk, "urban_rural_gap", d, n, lo, hi, min_group_size=min_group_size
                 )
-                rows.append(
-                    {
-                        **base,
-                        "indicator": "urban_rural_gap",
-                        "value": d,
-                        "n": u["n_pct"].sum() + r["n_pct"].sum(),
-                        "ci_low": lo,
-                        "ci_high": hi,
-                    }
-                )
-    if not rows:
-        return pd.DataFrame(columns=[*by, *VALUE_COLUMNS])
-    out = pd.DataFrame(rows)
-    out["task"] = ""
-    out["n"] = out["n"].astype("int64")
-    out["small_group"] = out["n"] < min_group_size
-    return out[[*by, *VALUE_COLUMNS]]
+            )
+    out = _concat(blocks, keys)
+    return out.drop(columns="_all") if not by else out
 
 
 def equity(

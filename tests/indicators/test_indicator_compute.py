@@ -116,7 +116,9 @@ def test_levels_argument_is_checked(tiny):
 
 
 def test_compute_stores_and_values_reads(tiny):
-    rows = compute(tiny)
+    summary = compute(tiny)
+    rows = summary["rows"]
+    assert summary["region"] == 1 and summary["class"] == 3
     stored = tiny.execute(
         "SELECT count(*), count(DISTINCT params_version), min(computed_at) "
         "FROM indicator_values"
