@@ -29,6 +29,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "cycle": ("cycle", "весь цикл для одной единицы: отчёты стадий 00–08"),
     "flags": ("flags", "списки школ: признаки необъективности, низкие результаты"),
     "rating": ("rating", "рейтинг муниципалитетов или школ с интервалами мест"),
+    "table": ("table", "сохранить любую таблицу в оформленный XLSX"),
 }
 
 # argparse's own English phrases, as the user should read them.

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import logging
-import re
 from pathlib import Path
 
 import pandas as pd
+
+from ..xlsx import write_tables
 
 log = logging.getLogger(__name__)
 
@@ -46,8 +47,6 @@ LABELS = {
 
 #: Columns kept for programs, not shown to people.
 HIDDEN = ("group", "small_group")
-_LEVEL_VALUES = {"Б": "базовый", "П": "повышенный", "В": "высокий"}
-_BAD_SHEET = re.compile(r"[\[\]:*?/\\]")
 
 
 def percent_columns(frame: pd.DataFrame) -> list:
@@ -73,31 +72,20 @@ def labelled(frame: pd.DataFrame) -> pd.DataFrame:
     return shown
 
 
-def _sheet_name(name: str, taken: set[str]) -> str:
-    base = _BAD_SHEET.sub("_", name)[:31] or "Лист"
-    sheet, i = base, 1
-    while sheet in taken:
-        i += 1
-        sheet = f"{base[:28]}_{i}"
-    taken.add(sheet)
-    return sheet
-
-
 def save_tables(path: str | Path, tables: dict[str, pd.DataFrame]) -> Path:
-    """Write tables to one workbook, a sheet each, formatted for reading.
+    """Write tables to one formatted workbook, a sheet each, Russian headings.
 
-    Headings are Russian and bold on a tinted row that stays in view; columns
-    are as wide as their contents (up to 60 characters); percentages (0–100 in
-    the frames) are stored as fractions with the ``0.0%`` format so that Excel
-    computes with them; other decimals show one digit; the sheets have filters.
+    The suite's writer (:func:`cyclolib.xlsx.write_tables`) does the
+    formatting: a bold header row that stays in view with a filter, fitted
+    column widths, percentages with a percent sign. Percent columns are those
+    of :func:`percent_columns` of each frame (for the heat map, every task).
 
     Parameters
     ----------
     path : str or Path
-        The file to write (its folder is created).
+        The file to write, ``.xlsx`` (its folder is created).
     tables : dict of DataFrame
-        Sheet name → frame of the Explorer (or any frame: ``*_pct`` columns
-        and ``attrs["percent"]`` are taken as percentages).
+        Sheet name → frame of the Explorer.
 
     Returns
     -------
@@ -109,45 +97,11 @@ def save_tables(path: str | Path, tables: dict[str, pd.DataFrame]) -> Path:
         raise ValueError(
             f"Файл {path}: ожидалось расширение .xlsx, получено «{path.suffix}»"
         )
-    path.parent.mkdir(parents=True, exist_ok=True)
-    taken: set[str] = set()
-    with pd.ExcelWriter(path, engine="xlsxwriter") as writer:
-        book = writer.book
-        head = book.add_format(
-            {
-                "bold": True,
-                "bg_color": "#E5E7EB",
-                "text_wrap": True,
-                "valign": "top",
-                "border": 1,
-            }
-        )
-        pct = book.add_format({"num_format": "0.0%"})
-        dec = book.add_format({"num_format": "0.0"})
-        for name, frame in tables.items():
-            shown = labelled(frame)
-            percent = set(shown.attrs.get("percent", []))
-            data = shown.copy()
-            for col in percent:
-                data[col] = pd.to_numeric(data[col], errors="coerce") / 100
-            sheet_name = _sheet_name(name, taken)
-            data.to_excel(writer, sheet_name=sheet_name, index=False)
-            sheet = writer.sheets[sheet_name]
-            for j, col in enumerate(data.columns):
-                sheet.write(0, j, str(col), head)
-                values = data[col].head(500)
-                if col in percent:
-                    fmt, width = pct, 8
-                elif pd.api.types.is_float_dtype(data[col]):
-                    fmt, width = dec, 8
-                else:
-                    fmt = None
-                    width = max((len(str(v)) for v in values), default=4)
-                width = max(width, min(len(str(col)), 24)) + 2
-                sheet.set_column(j, j, min(width, 60), fmt)
-            sheet.set_row(0, 32)
-            sheet.freeze_panes(1, 0)
-            if len(data.columns):
-                sheet.autofilter(0, 0, max(len(data), 1), len(data.columns) - 1)
-    log.info("written %s", path)
+    sheets, percent = {}, []
+    for name, frame in tables.items():
+        shown = labelled(frame)
+        sheets[name] = shown
+        percent += [c for c in shown.attrs["percent"] if c not in percent]
+    write_tables(path, sheets, percent_columns=percent)
+    log.debug("written %s", path)
     return path
