@@ -1,0 +1,258 @@
+"""Validation rules, atomic and idempotent loads, on small hand-made files.
+
+References: each file is written here with a known fault in a known row; the
+expected message, row (as Excel numbers it) and value are stated by hand.
+"""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from cyclolib import loaders
+from cyclolib.loaders import load_paths
+
+from loader_files import HEADER_2021, NAME_2021, row_2021, tasks, write_2021, write_schools
+
+
+@pytest.fixture
+def school_con(con, tmp_path):
+    report = load_paths(con, [write_schools(tmp_path)])
+    assert report.files[0].status == "loaded", report.files[0].messages
+    return con
+
+
+def load_one(con, tmp_path, bad_row, name=NAME_2021):
+    """Load a 2021 file with a valid row 2 and ``bad_row`` as row 3."""
+    path = write_2021(tmp_path, [row_2021("40001"), bad_row], name=name)
+    report = load_paths(con, [path])
+    (f,) = report.files
+    assert f.status == "loaded", f.messages
+    return f
+
+
+def rejects(con):
+    return con.execute(
+        'SELECT file, sheet, "row", "column", reason, value, record FROM rejects '
+        'ORDER BY "row"'
+    ).fetchall()
+
+
+CASES = [
+    (
+        tasks(t1="2") | {"всего_баллов": "16"},
+        "балл за 1",
+        "балл за задание 1 больше максимального: найдено 2, максимум 1",
+        "2",
+    ),
+    (
+        tasks(t2="abc"),
+        "балл за 2",
+        "нечисловое значение в столбце «балл за 2»: ожидался балл (число, X или "
+        "пусто), найдено «abc»",
+        "abc",
+    ),
+    (
+        tasks(t3="-1") | {"всего_баллов": "13"},
+        "балл за 3",
+        "отрицательный балл в столбце «балл за 3»: найдено -1",
+        "-1",
+    ),
+    (
+        {"всего_баллов": "двадцать"},
+        "всего баллов",
+        "нечисловое значение в столбце «всего баллов»: ожидался первичный балл, "
+        "найдено «двадцать»",
+        "двадцать",
+    ),
+    (
+        {"всего_баллов": "25"},
+        "всего баллов",
+        "первичный балл больше максимума работы: найдено 25, максимум 20",
+        "25",
+    ),
+    (
+        {"всего_баллов": "14"},
+        "всего баллов",
+        "первичный балл 14 не равен сумме баллов за задания 15",
+        "14",
+    ),
+    (
+        {"логин_школы": "sch229999"},
+        "логин школы",
+        "неизвестная школа «sch229999»: её нет в списке школ базы; загрузите список "
+        "школ (schools.xlsx или таблицу schools) и повторите",
+        "sch229999",
+    ),
+    (
+        {"отметка_за_предыдущую_четверть/триместр": "7"},
+        "отметка за предыдущую четверть/триместр",
+        "отметка по журналу вне диапазона 2–5: найдено «7» в столбце «отметка за "
+        "предыдущую четверть/триместр»",
+        "7",
+    ),
+    (
+        {"отметка_за_предыдущую_четверть/триместр": "м"},
+        "отметка за предыдущую четверть/триместр",
+        "строка сдвинута: в столбце «отметка за предыдущую четверть/триместр» стоит "
+        "«м» (пол) вместо отметки по журналу; проверьте строку в исходной выгрузке",
+        "м",
+    ),
+    (
+        {"код_обучающегося": ""},
+        "код обучающегося",
+        "нет кода участника в столбце «код обучающегося»",
+        "",
+    ),
+]
+
+
+@pytest.mark.parametrize(("cells", "column", "reason", "value"), CASES)
+def test_each_reason_is_stored_with_its_row(school_con, tmp_path, cells, column, reason, value):
+    code = "40002" if "код_обучающегося" not in cells else ""
+    report = load_one(school_con, tmp_path, row_2021(code, **cells))
+    assert (report.rows_read, report.accepted, report.rejected) == (2, 1, 1)
+    ((file, sheet, row, col, why, val, record),) = rejects(school_con)
+    assert (file, sheet, row, col, why, val) == (NAME_2021, "Sheet", 3, column, reason, value)
+    assert json.loads(record)["код обучающегося"] == code
+    assert sum(report.reasons.values()) == 1
+
+
+def test_a_student_twice_in_one_file(school_con, tmp_path):
+    report = load_one(school_con, tmp_path, row_2021("40001"))
+    assert report.rejected == 1
+    ((_, _, row, col, reason, value, _),) = rejects(school_con)
+    assert (row, col, value) == (3, "код обучающегося", "40001")
+    assert reason == "участник с кодом 40001 школы sch220001 уже есть в этой работе (строка 2)"
+
+
+def test_a_student_already_in_the_database(school_con, tmp_path):
+    first = write_2021(tmp_path, [row_2021("40001")])
+    second_dir = tmp_path / "второй"
+    second_dir.mkdir()
+    load_paths(school_con, [first])
+    # The second file differs (another hash) but repeats student 40001.
+    second_rows = [row_2021("40001", **(tasks(t1="0") | {"всего_баллов": "14"}))]
+    second = write_2021(second_dir, [*second_rows, row_2021("40002")])
+    report = load_paths(school_con, [second]).files[0]
+    assert (report.accepted, report.rejected) == (1, 1)
+    ((_, _, row, _, reason, _, _),) = rejects(school_con)
+    assert row == 2
+    assert reason == (
+        "участник с кодом 40001 школы sch220001 уже загружен в базу по работе vpr-2021-ma-4"
+    )
+
+
+def test_not_done_cells_letters_and_absence(school_con, tmp_path):
+    rows = [
+        row_2021("40001", **(tasks(t1="X", t2="", t3="не пройд.") | {"всего_баллов": "12"})),
+        row_2021("40002", класс="нет"),
+        row_2021("40003", вариант="отсутствовал", всего_баллов="", пол="", класс=""),
+        # (the real exports leave the journal mark of absent participants empty)
+        row_2021("40004", **{"отметка_за_предыдущую_четверть/триместр": "нет отметки"}),
+    ]
+    rows[2][9:24] = [""] * 15
+    rows[2][4] = ""
+    load_paths(school_con, [write_2021(tmp_path, rows)])
+    got = school_con.execute(
+        "SELECT code, absent, primary_score, mark, journal_mark, letter "
+        "FROM results JOIN students USING (student_id) LEFT JOIN classes USING (class_id) "
+        "ORDER BY code"
+    ).fetchall()
+    # 12 points: «4» (10..14 on the scale 6/10/15); 15 points: «5».
+    assert got == [
+        ("40001", False, 12, 4, 4, "А"),
+        ("40002", False, 15, 5, 4, None),
+        ("40003", True, None, None, None, None),
+        ("40004", False, 15, 5, None, "А"),
+    ]
+    first = school_con.execute(
+        "SELECT list(score ORDER BY position) FROM task_scores JOIN results USING "
+        "(result_id) WHERE student_id = 'sch220001/40001'"
+    ).fetchone()[0]
+    assert first[:4] == [0, 0, 0, 1] and len(first) == 15
+
+
+def test_loading_twice_adds_nothing(school_con, tmp_path):
+    path = write_2021(tmp_path, [row_2021("40001"), row_2021("40002")])
+    load_paths(school_con, [path])
+    before = school_con.execute("SELECT count(*) FROM results").fetchone()
+    report = load_paths(school_con, [path])
+    (f,) = report.files
+    assert f.status == "skipped"
+    assert f.messages[0].startswith("файл уже загружен (")
+    assert f.messages[0].endswith("загрузка №2): ничего не добавлено")
+    assert school_con.execute("SELECT count(*) FROM results").fetchone() == before
+    assert school_con.execute("SELECT count(*) FROM loads").fetchone() == (2,)
+    assert report.exit_status == 0
+
+
+def snapshot(con):
+    tables = [r[0] for r in con.execute("SHOW TABLES").fetchall()]
+    return {t: con.execute(f'SELECT count(*) FROM "{t}"').fetchone()[0] for t in tables}
+
+
+def test_a_corrupt_file_changes_nothing(school_con, tmp_path):
+    bad = tmp_path / "испорчен.xlsx"
+    bad.write_bytes(b"this is not a workbook")
+    before = snapshot(school_con)
+    report = load_paths(school_con, [bad])
+    (f,) = report.files
+    assert f.status == "failed" and report.exit_status == 2
+    assert f.messages[0].startswith("испорчен.xlsx: файл не читается как таблица Excel")
+    assert snapshot(school_con) == before
+
+
+def test_an_unknown_layout_changes_nothing(school_con, tmp_path):
+    odd = tmp_path / "что-то.csv"
+    odd.write_text("a;b;c\n1;2;3\n", encoding="utf-8")
+    before = snapshot(school_con)
+    (f,) = load_paths(school_con, [odd]).files
+    assert f.status == "failed"
+    assert f.messages == [
+        "что-то.csv: неизвестный формат файла; заголовок: a, b, c. Ожидались выгрузки "
+        "ВПР 2020–2022, список школ, контекстные данные ОО, описание КИМ или формат "
+        "обмена (docs/exchange-format.md)"
+    ]
+    assert snapshot(school_con) == before
+
+
+def test_a_failure_while_writing_rolls_back(school_con, tmp_path, monkeypatch):
+    original = loaders.store
+
+    def store_then_fail(con, load_id, checked):
+        original(con, load_id, checked)
+        raise OSError("диск переполнен")
+
+    monkeypatch.setattr(loaders, "store", store_then_fail)
+    before = snapshot(school_con)
+    path = write_2021(tmp_path, [row_2021("40001")])
+    (f,) = load_paths(school_con, [path]).files
+    assert f.status == "failed"
+    assert f.messages == [f"{NAME_2021}: файл не загружен из-за ошибки: диск переполнен"]
+    assert snapshot(school_con) == before
+
+
+def test_form_from_options_when_the_name_says_nothing(school_con, tmp_path):
+    rows = [row_2021("40001")]
+    path = write_2021(tmp_path, rows, name="выгрузка.xlsx")
+    (f,) = load_paths(school_con, [path]).files
+    assert f.status == "failed"
+    assert f.messages == [
+        "выгрузка.xlsx: не удалось определить год, предмет работы ни по содержимому, ни по "
+        "имени файла; укажите их параметрами --year, --subject, --grade"
+    ]
+    (f,) = load_paths(school_con, [path], year=2021).files
+    assert f.status == "loaded"
+    # Grade from the codes (4xxxx), subject from the 15 task columns.
+    assert f.messages[0] == (
+        "работа vpr-2021-ma-4: год 2021 (из параметров загрузки), предмет ma "
+        "(по числу заданий), класс 4 (из содержимого файла)"
+    )
+
+
+def test_detect_layout_reads_the_shape_not_the_name(tmp_path):
+    path = write_2021(tmp_path, [row_2021("40001")], name="schools.xlsx")
+    assert loaders.detect_layout(path) == "vpr2021"
+    assert HEADER_2021[0] == "логин школы"
