@@ -67,6 +67,12 @@ def add_arguments(parser) -> None:
         help="каталог отчётов (по умолчанию reports/)",
     )
     parser.add_argument(
+        "--notebooks",
+        default=None,
+        metavar="КАТАЛОГ",
+        help="каталог тетрадей стадий (по умолчанию notebooks/)",
+    )
+    parser.add_argument(
         "--jobs",
         type=int,
         default=1,
@@ -111,6 +117,7 @@ def run(args) -> int:
             public=not args.private,
             report_date=args.date,
             out=args.out,
+            notebooks=args.notebooks,
             engine=args.engine,
             force=args.force,
         )

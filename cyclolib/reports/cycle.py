@@ -130,17 +130,33 @@ def stage_months(selected: pd.DataFrame) -> dict[int, list[int]]:
 
 
 def month_span(months: list[int]) -> str:
-    """Months as printed: «апрель–май», or «весь год»."""
-    if not months:
+    """Months as printed: «апрель–май», «август–сентябрь», «весь год».
+
+    Runs of consecutive months (December to January included) are joined by a
+    dash, separate runs by commas, starting from the school year's first run.
+    """
+    wanted = {int(m) for m in months}
+    if not wanted:
         return "—"
-    if len(months) == 12:
+    if len(wanted) == 12:
         return "весь год"
-    order = sorted(months, key=SCHOOL_MONTHS.index)
-    first, last = (
-        MONTHS[SCHOOL_MONTHS.index(order[0])],
-        MONTHS[SCHOOL_MONTHS.index(order[-1])],
+    # A run starts at a month whose previous month is not wanted
+    starts = sorted(
+        (m for m in wanted if (m - 2) % 12 + 1 not in wanted), key=SCHOOL_MONTHS.index
     )
-    return first if first == last else f"{first}–{last}"
+    runs = []
+    for start in starts:
+        end = start
+        while end % 12 + 1 in wanted:
+            end = end % 12 + 1
+        runs.append(
+            _month_name(start) + ("" if end == start else f"–{_month_name(end)}")
+        )
+    return ", ".join(runs)
+
+
+def _month_name(month: int) -> str:
+    return MONTHS[SCHOOL_MONTHS.index(month)]
 
 
 def _unit_rows(ctx: Context, table: str) -> int | None:
@@ -261,8 +277,8 @@ def cyclogram_figure(
     fig = Figure(figsize=(8, 0.32 * len(labels) + 1.0))
     ax = fig.subplots()
     for row, (span, col) in enumerate(zip(spans, colour, strict=True)):
-        for m in span:
-            ax.barh(row, 0.9, left=SCHOOL_MONTHS.index(m) + 0.05, color=col)
+        boxes = [(SCHOOL_MONTHS.index(m) + 0.05, 0.9) for m in span]
+        ax.broken_barh(boxes, (row - 0.4, 0.8), facecolors=col)
     ax.set_yticks(range(len(labels)), labels, fontsize=8)
     ax.invert_yaxis()
     ax.set_xticks([i + 0.5 for i in range(12)], [m[:3] for m in MONTHS], fontsize=8)

@@ -182,8 +182,9 @@ def notebook_title(path: Path) -> str:
 def data_fingerprint(con) -> str:
     """A hash that changes whenever the database's content changes.
 
-    Built from the row count of every table, the ``meta`` table, the latest
-    load and the versions of parameters behind the indicator values.
+    Built from the row count of every table, the ``meta`` table, the loaded
+    files' hashes, checksums of the results, task scores, indicator values and
+    decisions, and the versions of parameters behind the indicator values.
     """
     parts = []
     tables = [
@@ -202,7 +203,26 @@ def data_fingerprint(con) -> str:
             for k, v in con.execute("SELECT * FROM meta ORDER BY 1").fetchall()
         ]
     if "loads" in tables:
-        parts.append(str(con.execute("SELECT max(load_id) FROM loads").fetchone()))
+        parts.append(
+            str(
+                con.execute(
+                    "SELECT max(load_id), string_agg(sha256, ',' ORDER BY load_id) "
+                    "FROM loads"
+                ).fetchone()
+            )
+        )
+    # Content checksums of the large tables: same sizes, other values still differ
+    checksums = {
+        "results": "result_id, school_id, primary_score, mark, journal_mark, absent",
+        "task_scores": "result_id, position, score",
+        "indicator_values": "unit_id, indicator, task, value, n",
+        "decisions": "decision_id, status",
+    }
+    for table, columns in checksums.items():
+        if table in tables:
+            parts.append(
+                str(con.execute(f"SELECT sum(hash({columns})) FROM {table}").fetchone())
+            )
     if "indicator_values" in tables:
         parts.append(
             str(

@@ -1,0 +1,244 @@
+"""The batch of reports: layout, index, failures, cache, determinism, isolation."""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+
+import nbformat
+import pytest
+import report_db
+
+from cyclolib.cli import main
+from cyclolib.nb import iter_notebooks
+from cyclolib.reports import index, runner
+
+
+@pytest.fixture
+def fixed_code(monkeypatch):
+    """Freeze the code fingerprint: files edited elsewhere must not redo reports."""
+    monkeypatch.setattr(runner, "code_fingerprint", lambda: "code")
+
+
+def _page(path) -> str:
+    return open(path, encoding="utf-8").read()
+
+
+def _notebook_dir(tmp_path, source: str):
+    """A notebooks folder with one stage notebook whose last cell is ``source``."""
+    folder = tmp_path / "notebooks"
+    folder.mkdir(parents=True)
+    nb = nbformat.read(str(iter_notebooks()[0]), as_version=4)
+    nb.cells = nb.cells[:3] + [nbformat.v4.new_markdown_cell("## Проверка")]
+    nb.cells.append(nbformat.v4.new_code_cell(source))
+    nbformat.write(nb, str(folder / "00-probe.ipynb"))
+    return folder
+
+
+def test_reports_of_a_level_within_a_territory_go_to_their_folders(make_reports):
+    batch = make_reports(levels=["school"], within="m01", stages=["0"])
+    assert [o.unit_id for o in batch.outcomes] == [
+        "sch000101",
+        "sch000102",
+        "sch000103",
+    ]
+    for outcome in batch.outcomes:
+        assert outcome.status == "done"
+        assert outcome.html.endswith(f"2024/school/{outcome.unit_id}/00-cyclogram.html")
+        assert outcome.ipynb.endswith(".ipynb")
+
+
+def test_municipalities_of_the_region_and_the_region_itself(make_reports):
+    batch = make_reports(levels=["region", "municipality"], within="r22", stages=["0"])
+    assert [(o.level, o.unit_id) for o in batch.outcomes] == [
+        ("region", "r22"),
+        ("municipality", "m01"),
+        ("municipality", "m02"),
+    ]
+
+
+def test_the_html_is_offline_titled_contented_and_small(make_reports):
+    batch = make_reports(unit_ids=["sch000101"], stages=["0", "1", "3"])
+    for outcome in batch.outcomes:
+        page = _page(outcome.html)
+        # No code, no scripts, nothing fetched from a server
+        assert "<script" not in page
+        assert "import cyclolib" not in page
+        assert "In&nbsp;[" not in page
+        assert not re.search(r"(src|href)=[\"']?(https?:)?//", page)
+        # The unit and the date in the title; Russian headings in a contents box
+        title = re.search(r"<title>(.*)</title>", page).group(1)
+        assert "Школа № 1" in title and "2024-06-01" in title
+        assert '<nav class="toc"><p>Содержание</p>' in page
+        # Typical school report under 150 KB
+        assert outcome.size < 150_000
+    figures = re.findall(
+        r'<img alt="([^"]+)" src="data:image/png;base64,', _page(batch.outcomes[0].html)
+    )
+    assert figures == ["Стадии цикла на месяцах учебного года"]
+
+
+def test_index_links_every_report_with_a_summary_per_unit(make_reports, tmp_path):
+    batch = make_reports(levels=["school"], within="m02", stages=["0", "3"])
+    page = _page(index.write_index(tmp_path / "reports"))
+    for outcome in batch.outcomes:
+        assert f'href="2024/school/{outcome.unit_id}/{outcome.stage}.html"' in page
+    # The summary of notebook 00 (the first stage with one)
+    assert "стадий выполнено: 2 из 8; школ с результатами: 1 из 1" in page
+    assert page.count("<tr><td>sch0002") == 2
+
+
+def test_a_planted_script_name_is_escaped_everywhere(make_reports, tmp_path):
+    batch = make_reports(unit_ids=["r22", "m01", "sch000103"], stages=["0", "3"])
+    pages = [_page(o.html) for o in batch.outcomes]
+    pages.append(_page(index.write_index(tmp_path / "reports")))
+    for page in pages:
+        assert "<script>alert(1)</script>" not in page
+        assert "<script" not in page
+    school = _page(next(o.html for o in batch.outcomes if o.unit_id == "sch000103"))
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in school
+
+
+def test_private_reports_hold_their_own_unit_only(make_reports):
+    batch = make_reports(unit_ids=["sch000101", "m02"], stages=["3"], public=False)
+    pages = {o.unit_id: _page(o.html) for o in batch.outcomes}
+    own = {
+        school: [report_db.student_code(school, i) for i in range(size)]
+        for school, size in report_db.SIZES.items()
+    }
+    # A school's private report lists its own students' codes, no one else's
+    assert all(code in pages["sch000101"] for code in own["sch000101"])
+    for school, codes in own.items():
+        if school != "sch000101":
+            assert not any(code in pages["sch000101"] for code in codes)
+            assert school not in pages["sch000101"]
+    # A municipality's private report names only its own schools
+    for school in report_db.SCHOOLS:
+        assert (school in pages["m02"]) == school.startswith("sch0002")
+        assert not any(code in pages["m02"] for code in own.get(school, []))
+
+
+def test_public_reports_hide_student_codes_and_small_groups(make_reports):
+    batch = make_reports(unit_ids=["sch000202"], stages=["3", "8"])
+    page = "".join(_page(o.html) for o in batch.outcomes)
+    assert report_db.student_code("sch000202", 0) not in page
+    # Five participants per form: under the minimum of 10, the rows are hidden
+    assert "Скрыто строк: 2 (группы меньше 10 участников не публикуются)." in page
+
+
+def test_rerun_skips_unchanged_reports_and_force_redoes_them(make_reports, fixed_code):
+    first = make_reports(unit_ids=["sch000101"], stages=["0", "5"])
+    assert [o.status for o in first.outcomes] == ["done", "done"]
+    again = make_reports(unit_ids=["sch000101"], stages=["0", "5"])
+    assert [o.status for o in again.outcomes] == ["skipped", "skipped"]
+    assert again.jobs == []
+    # Another report date changes no content: still skipped
+    later = make_reports(unit_ids=["sch000101"], stages=["0"], report_date="2024-07-01")
+    assert [o.status for o in later.outcomes] == ["skipped"]
+    forced = make_reports(unit_ids=["sch000101"], stages=["0", "5"], force=True)
+    assert [o.status for o in forced.outcomes] == ["done", "done"]
+    # Other parameters are another report
+    private = make_reports(unit_ids=["sch000101"], stages=["0"], public=False)
+    assert [o.status for o in private.outcomes] == ["done"]
+
+
+def test_a_changed_notebook_or_database_redoes_the_report(
+    make_reports, fixed_code, tmp_path, small_db
+):
+    folder = _notebook_dir(tmp_path, 'ctx.text("один")')
+    make_reports(unit_ids=["m01"], notebooks=folder)
+    assert make_reports(unit_ids=["m01"], notebooks=folder).jobs == []
+    _notebook_dir(tmp_path / "b", 'ctx.text("два")')
+    shutil.copy(tmp_path / "b/notebooks/00-probe.ipynb", folder / "00-probe.ipynb")
+    assert len(make_reports(unit_ids=["m01"], notebooks=folder).jobs) == 1
+    # Same tables and sizes, other scores: the content checksums differ
+    other_db = report_db.build(tmp_path / "other.duckdb", seed=8)
+    assert len(make_reports(unit_ids=["m01"], notebooks=folder, db=other_db).jobs) == 1
+
+
+def test_two_runs_on_the_same_inputs_give_the_same_html(make_reports, tmp_path):
+    kws = {"unit_ids": ["sch000101", "m01"], "stages": ["0", "3"]}
+    first = make_reports(out=tmp_path / "a", **kws)
+    second = make_reports(out=tmp_path / "b", workers=2, **kws)
+    pages = {(o.unit_id, o.stage): _page(o.html) for o in first.outcomes}
+    for outcome in second.outcomes:
+        assert _page(outcome.html) == pages[(outcome.unit_id, outcome.stage)]
+
+
+def test_each_report_is_isolated_from_the_previous_one(make_reports, tmp_path):
+    # A notebook that would count its runs if state leaked between reports
+    folder = _notebook_dir(
+        tmp_path,
+        "import cyclolib\n"
+        "cyclolib.runs = getattr(cyclolib, 'runs', 0) + 1\n"
+        'ctx.text(f"запусков в процессе: {cyclolib.runs}; {ctx.unit_name}")',
+    )
+    pages = []
+    for unit in ["sch000101", "sch000102", "sch000101"]:
+        batch = make_reports(unit_ids=[unit], notebooks=folder, force=True)
+        pages.append(_page(batch.outcomes[0].html))
+    assert pages[0] == pages[2]
+    assert "запусков в процессе: 1; Школа № 1" in pages[0]
+    assert "запусков в процессе: 1; Гимназия № 2" in pages[1]
+
+
+def test_a_failing_unit_is_reported_and_the_batch_goes_on(small_db, tmp_path, capsys):
+    folder = _notebook_dir(
+        tmp_path,
+        'if ctx.unit_id == "sch000102":\n'
+        '    raise ValueError("в школе нет журнала отметок")\n'
+        'ctx.text("готово")',
+    )
+    out = tmp_path / "reports"
+    status = main(
+        [
+            "reports",
+            "--db",
+            str(small_db),
+            "--out",
+            str(out),
+            "--level",
+            "school",
+            "--within",
+            "m01",
+            "--notebooks",
+            str(folder),
+            "--date",
+            "2024-06-01",
+        ]
+    )
+    assert status == 1
+    err = capsys.readouterr().err
+    assert (
+        "Готово: 2, пропущено без изменений: 0, с ошибкой: 1. "
+        f"Оглавление: {out / 'index.html'}"
+    ) in err
+    assert (
+        "  Гимназия № 2 (sch000102), 00-probe: ValueError: в школе нет журнала "
+        "отметок (ячейка 6)"
+    ) in err
+    # The executed notebook is kept with the error; no HTML for the failed unit
+    failed = out / "2024/school/sch000102"
+    kept = nbformat.read(str(failed / "00-probe.ipynb"), as_version=4)
+    assert kept.cells[5].outputs[-1]["ename"] == "ValueError"
+    assert not (failed / "00-probe.html").exists()
+    record = json.loads((failed / "00-probe.json").read_text(encoding="utf-8"))
+    assert record["status"] == "failed"
+    assert (out / "2024/school/sch000103/00-probe.html").exists()
+    page = _page(out / "index.html")
+    assert 'class="failed"' in page
+
+
+def test_bad_arguments_get_russian_messages(small_db, tmp_path):
+    with pytest.raises(ValueError) as err:
+        runner.plan(db=small_db, out=tmp_path, stages=["42"])
+    assert str(err.value).startswith("Нет тетради стадии '42': есть 00-cyclogram, ")
+    with pytest.raises(ValueError) as err:
+        runner.plan(db=small_db, out=tmp_path, unit_ids=["sch999"])
+    assert str(err.value) == "Единицы не найдены в базе данных: sch999"
+    with pytest.raises(ValueError) as err:
+        runner.plan(db=small_db, out=tmp_path, engine="kernel")
+    assert str(err.value) == (
+        "Недопустимый способ выполнения 'kernel': ожидалось fork или papermill"
+    )
