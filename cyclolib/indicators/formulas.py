@@ -415,10 +415,10 @@ def participation(results, *, by=None, confidence=None, min_group_size=None):
     Shares carry the Wilson interval. Edge cases: a group with nobody listed
     has NaN shares; a school whose listed students were all absent counts
     with its enrolment (its coverage is 0); where no school's enrolment is
-    known coverage is NaN with
-    n = 0 (it is never guessed); more participants than enrolled (a late
-    transfer, an outdated context form) gives a value above 100 that is
-    kept, while the interval is computed on the value capped at 100.
+    known coverage is NaN with n = 0 (it is never guessed); more participants
+    than enrolled (a late transfer, an outdated context form) gives a value
+    above 100 that is kept, while the interval is computed on the value
+    capped at 100.
 
     Source: the participation statistics of ФИС ОКО reports on ВПР.
     """
