@@ -85,7 +85,8 @@ def export_rejects(con, load_ids: list[int], path: Path) -> int:
         {"ids": load_ids},
     ).df()
     frame.columns = [
-        "загрузка", "файл", "лист", "строка", "столбец", "причина", "значение", "строка целиком",
+        "загрузка", "файл", "лист", "строка", "столбец", "причина", "значение",
+        "строка целиком",
     ]  # fmt: skip
     path.parent.mkdir(parents=True, exist_ok=True)
     if path.suffix.lower() == ".csv":

@@ -194,6 +194,16 @@ def detect_layout(path: str | Path) -> str:
 # -- loading --------------------------------------------------------------------
 
 
+def _exchange_rank(path: Path) -> float:
+    """Exchange files with schools go first, then those with items, then results."""
+    kinds = {exchange.table_kind(h) for h in read_headers(path).values()}
+    if "schools" in kinds:
+        return PRIORITY["schools"] + 0.5
+    if "items" in kinds:
+        return PRIORITY["kim"] + 0.5
+    return PRIORITY["exchange"]
+
+
 def sha256(path: Path) -> str:
     digest = hashlib.sha256()
     with open(path, "rb") as fh:
@@ -257,6 +267,7 @@ def load_paths(
     files = expand(paths)
     reports: dict[Path, FileReport] = {}
     order = []
+    rank: dict[Path, float] = {}
     for path in files:
         report = reports[path] = FileReport(path=path)
         try:
@@ -264,9 +275,12 @@ def load_paths(
                 raise UnreadableFileError(f"{path}: файл не найден")
             report.layout = detect_layout(path)
             order.append(path)
+            rank[path] = PRIORITY.get(report.layout, 9)
+            if report.layout == "exchange":
+                rank[path] = _exchange_rank(path)
         except UnreadableFileError as exc:
             report.messages.append(str(exc))
-    order.sort(key=lambda p: PRIORITY.get(reports[p].layout, 9))
+    order.sort(key=lambda p: rank[p])
 
     bar = None
     if progress:

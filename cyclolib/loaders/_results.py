@@ -94,7 +94,11 @@ def task_maxima(
         [batch.key.form_id],
     ).fetchall()
     if rows and len(rows) == n:
-        return [r[1] for r in rows], [r[0] for r in rows], "описание КИМ в базе"
+        return (
+            [r[1] for r in rows],
+            [r[0] for r in rows],
+            "описание заданий в базе (КИМ или таблица items)",
+        )
     if batch.items is not None and len(batch.items) == n:
         return (
             list(batch.items["max_score"]),

@@ -100,7 +100,8 @@ def test_2021_region_totals(real_con):
 
 def result(con, form_id, student_id):
     rows = con.execute(
-        "SELECT r.absent, r.primary_score, r.mark, r.journal_mark, r.gender, r.variant, "
+        "SELECT r.absent, r.primary_score, r.mark, r.journal_mark, r.gender, "
+        "r.variant, "
         "r.class_id, c.letter, r.result_id FROM results r "
         "LEFT JOIN classes c USING (class_id) WHERE form_id = ? AND student_id = ?",
         [form_id, student_id],
@@ -205,7 +206,8 @@ def test_shifted_rows_are_rejected(real_con):
     journal = header.index("отметка за предыдущую четверть/триместр")
     shifted = {number for number, row in rows if row[journal] == "ж"}
     found = real_con.execute(
-        "SELECT \"row\", reason, value, record FROM rejects WHERE file = ? AND value = 'ж'",
+        'SELECT "row", reason, value, record FROM rejects '
+        "WHERE file = ? AND value = 'ж'",
         [FILES_2021["vpr-2021-ru-4"]],
     ).fetchall()
     assert {r[0] for r in found} == shifted and len(shifted) == 11
@@ -224,7 +226,8 @@ def test_totals_above_the_maximum_are_rejected(real_con):
     over = {n for n, row in rows if row[total] and float(row[total]) > 20}
     assert over and over <= rejected_rows(real_con, FILES_2021["vpr-2021-ma-4"])
     (n,) = real_con.execute(
-        "SELECT count(*) FROM results WHERE form_id LIKE 'vpr-%-ma-4' AND primary_score > 20"
+        "SELECT count(*) FROM results "
+        "WHERE form_id LIKE 'vpr-%-ma-4' AND primary_score > 20"
     ).fetchone()
     assert n == 0
 
@@ -248,7 +251,8 @@ def test_columns_beyond_the_form_are_ignored_when_empty(real_con):
     ).fetchone()
     assert n_tasks == 15
     (beyond,) = real_con.execute(
-        "SELECT count(*) FROM rejects WHERE file = 'Математика 4.xlsx' AND sheet = 'Sheet1' "
+        "SELECT count(*) FROM rejects "
+        "WHERE file = 'Математика 4.xlsx' AND sheet = 'Sheet1' "
         "AND reason LIKE 'значение%за пределами заданий работы%'"
     ).fetchone()
     assert beyond == 24

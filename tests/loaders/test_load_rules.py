@@ -9,11 +9,17 @@ from __future__ import annotations
 import json
 
 import pytest
+from loader_files import (
+    HEADER_2021,
+    NAME_2021,
+    row_2021,
+    tasks,
+    write_2021,
+    write_schools,
+)
 
 from cyclolib import loaders
 from cyclolib.loaders import load_paths
-
-from loader_files import HEADER_2021, NAME_2021, row_2021, tasks, write_2021, write_schools
 
 
 @pytest.fixture
@@ -109,12 +115,21 @@ CASES = [
 
 
 @pytest.mark.parametrize(("cells", "column", "reason", "value"), CASES)
-def test_each_reason_is_stored_with_its_row(school_con, tmp_path, cells, column, reason, value):
+def test_each_reason_is_stored_with_its_row(
+    school_con, tmp_path, cells, column, reason, value
+):
     code = "40002" if "код_обучающегося" not in cells else ""
     report = load_one(school_con, tmp_path, row_2021(code, **cells))
     assert (report.rows_read, report.accepted, report.rejected) == (2, 1, 1)
     ((file, sheet, row, col, why, val, record),) = rejects(school_con)
-    assert (file, sheet, row, col, why, val) == (NAME_2021, "Sheet", 3, column, reason, value)
+    assert (file, sheet, row, col, why, val) == (
+        NAME_2021,
+        "Sheet",
+        3,
+        column,
+        reason,
+        value,
+    )
     assert json.loads(record)["код обучающегося"] == code
     assert sum(report.reasons.values()) == 1
 
@@ -124,7 +139,10 @@ def test_a_student_twice_in_one_file(school_con, tmp_path):
     assert report.rejected == 1
     ((_, _, row, col, reason, value, _),) = rejects(school_con)
     assert (row, col, value) == (3, "код обучающегося", "40001")
-    assert reason == "участник с кодом 40001 школы sch220001 уже есть в этой работе (строка 2)"
+    assert (
+        reason
+        == "участник с кодом 40001 школы sch220001 уже есть в этой работе (строка 2)"
+    )
 
 
 def test_a_student_already_in_the_database(school_con, tmp_path):
@@ -140,13 +158,16 @@ def test_a_student_already_in_the_database(school_con, tmp_path):
     ((_, _, row, _, reason, _, _),) = rejects(school_con)
     assert row == 2
     assert reason == (
-        "участник с кодом 40001 школы sch220001 уже загружен в базу по работе vpr-2021-ma-4"
+        "участник с кодом 40001 школы sch220001 уже загружен в базу "
+        "по работе vpr-2021-ma-4"
     )
 
 
 def test_not_done_cells_letters_and_absence(school_con, tmp_path):
     rows = [
-        row_2021("40001", **(tasks(t1="X", t2="", t3="не пройд.") | {"всего_баллов": "12"})),
+        row_2021(
+            "40001", **(tasks(t1="X", t2="", t3="не пройд.") | {"всего_баллов": "12"})
+        ),
         row_2021("40002", класс="нет"),
         row_2021("40003", вариант="отсутствовал", всего_баллов="", пол="", класс=""),
         # (the real exports leave the journal mark of absent participants empty)
@@ -157,7 +178,8 @@ def test_not_done_cells_letters_and_absence(school_con, tmp_path):
     load_paths(school_con, [write_2021(tmp_path, rows)])
     got = school_con.execute(
         "SELECT code, absent, primary_score, mark, journal_mark, letter "
-        "FROM results JOIN students USING (student_id) LEFT JOIN classes USING (class_id) "
+        "FROM results JOIN students USING (student_id) "
+        "LEFT JOIN classes USING (class_id) "
         "ORDER BY code"
     ).fetchall()
     # 12 points: «4» (10..14 on the scale 6/10/15); 15 points: «5».
@@ -230,7 +252,9 @@ def test_a_failure_while_writing_rolls_back(school_con, tmp_path, monkeypatch):
     path = write_2021(tmp_path, [row_2021("40001")])
     (f,) = load_paths(school_con, [path]).files
     assert f.status == "failed"
-    assert f.messages == [f"{NAME_2021}: файл не загружен из-за ошибки: диск переполнен"]
+    assert f.messages == [
+        f"{NAME_2021}: файл не загружен из-за ошибки: диск переполнен"
+    ]
     assert snapshot(school_con) == before
 
 
@@ -240,8 +264,8 @@ def test_form_from_options_when_the_name_says_nothing(school_con, tmp_path):
     (f,) = load_paths(school_con, [path]).files
     assert f.status == "failed"
     assert f.messages == [
-        "выгрузка.xlsx: не удалось определить год, предмет работы ни по содержимому, ни по "
-        "имени файла; укажите их параметрами --year, --subject, --grade"
+        "выгрузка.xlsx: не удалось определить год, предмет работы ни по содержимому, "
+        "ни по имени файла; укажите их параметрами --year, --subject, --grade"
     ]
     (f,) = load_paths(school_con, [path], year=2021).files
     assert f.status == "loaded"

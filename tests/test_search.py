@@ -1,0 +1,110 @@
+"""Search by fragment and the list of results of a unit.
+
+Reference: a tiny region loaded from hand-written exchange files; the expected
+rows are read off those files by hand.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pytest
+
+from cyclolib.loaders import load_paths
+from cyclolib.search import results_for, search
+
+sys.path.insert(0, str(Path(__file__).parent / "loaders"))
+from loader_files import SCHOOLS_CSV  # noqa: E402
+
+RESULTS_CSV = (
+    "study,year,subject,grade,school_id,student_code,class,absent,primary_score\n"
+    "vpr,2021,ma,4,sch220001,40001,а,,12\n"
+    "vpr,2021,ma,4,sch220001,40002,б,,9\n"
+    "vpr,2021,ma,4,sch220002,40001,нет,да,\n"
+)
+
+
+@pytest.fixture
+def tiny(con, tmp_path):
+    (tmp_path / "schools.csv").write_text(SCHOOLS_CSV, encoding="utf-8")
+    (tmp_path / "results.csv").write_text(RESULTS_CSV, encoding="utf-8")
+    report = load_paths(con, [tmp_path])
+    assert report.exit_status == 0, [f.messages for f in report.files]
+    return con
+
+
+def test_search_ignores_case_and_yo(tiny):
+    found = search(tiny, "СЕМЕНОВСКАЯ")
+    assert found.to_dict("records") == [
+        {
+            "kind": "school",
+            "id": "sch220002",
+            "name": "МКОУ Семёновская СОШ",
+            "parent": "Тестовский район",
+        }
+    ]
+
+
+def test_search_orders_territories_before_schools(tiny):
+    found = search(tiny, "тестовск")
+    assert list(found["kind"]) == ["municipality", "municipality"]
+    # «Тестовский район» starts with the fragment, «г. Тестовск» only contains it.
+    assert list(found["id"]) == ["RU-22-testovskii-raion", "RU-22-g-testovsk"]
+    assert set(found["parent"]) == {"Алтайский край"}
+
+
+def test_search_finds_classes_and_student_codes(tiny):
+    classes = search(tiny, "sch220001/2021/4/")
+    assert list(classes["id"]) == ["sch220001/2021/4/А", "sch220001/2021/4/Б"]
+    assert list(classes["name"]) == ["4А (2021)", "4Б (2021)"]
+    students = search(tiny, "40001")
+    assert list(students["id"]) == ["sch220001/40001", "sch220002/40001"]
+    assert list(students["kind"]) == ["student", "student"]
+    assert len(search(tiny, "sch", limit=2)) == 2
+
+
+def test_results_for_counts_present_participants(tiny):
+    expected = {"study": "vpr", "year": 2021, "subject": "ma", "grade": 4}
+    got = results_for(tiny, "school", "sch220001").to_dict("records")
+    assert got == [expected | {"participants": 2}]
+    # The only participant of sch220002 was absent.
+    assert results_for(tiny, "school", "sch220002")["participants"].tolist() == [0]
+    assert results_for(tiny, "region", "RU-22")["participants"].tolist() == [2]
+    assert results_for(tiny, "municipality", "RU-22-g-testovsk")[
+        "participants"
+    ].tolist() == [2]
+    assert results_for(tiny, "class", "sch220001/2021/4/Б")[
+        "participants"
+    ].tolist() == [1]
+    assert results_for(tiny, "student", "sch220001/40001")["participants"].tolist() == [
+        1
+    ]
+    assert results_for(tiny, "school", "sch229999").empty
+
+
+def test_bad_arguments_are_explained(tiny):
+    with pytest.raises(ValueError) as err:
+        results_for(tiny, "город", "x")
+    assert str(err.value) == (
+        "Неизвестный вид единицы «город»; допустимы: region, municipality, school, "
+        "class, student"
+    )
+    with pytest.raises(ValueError) as err:
+        search(tiny, "  ")
+    assert str(err.value) == "Пустой запрос: введите часть названия, логина или кода"
+
+
+def test_cyclo_search_prints_both_tables(tiny, tmp_path, capsys):
+    from cyclolib.cli import main
+
+    path = tiny.execute(
+        "SELECT path FROM duckdb_databases() WHERE NOT internal"
+    ).fetchone()
+    tiny.close()
+    assert main(["search", "семёновская", "--db", path[0]]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("Найдено по запросу «семёновская»: 1\n")
+    assert "Результаты: школа sch220002 «МКОУ Семёновская СОШ»" in out
+    assert main(["search", "нет-такого", "--db", path[0]]) == 1
+    assert "По запросу «нет-такого» ничего не найдено." in capsys.readouterr().out
