@@ -1,0 +1,75 @@
+"""Stage 7 on synthetic regions: the intervals against the planted effects.
+
+Reference: the ground truth of cyclolib.synth (``true_effect_pct`` of each
+measure: the expected gain of the treated schools' ВПР % of the maximum that
+the generator put in). Three small regions (30 schools, ВПР only) here;
+bench/bench_effectiveness.py runs twenty full-size ones for the coverage figure.
+"""
+
+from __future__ import annotations
+
+import json
+
+import pandas as pd
+import pytest
+
+from cyclolib import db
+from cyclolib.decisions import load_register
+from cyclolib.effectiveness import coverage, evaluate_measures
+from cyclolib.loaders import load_paths
+from cyclolib.synth import make_region
+
+SEEDS = (1, 2, 3)
+
+
+def evaluate_region(folder, seed: int) -> tuple[pd.DataFrame, dict]:
+    make_region(
+        seed=seed,
+        schools=30,
+        municipalities=3,
+        years=[2022, 2023, 2024],
+        out_dir=folder,
+        fmt="csv",
+    )
+    manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
+    files = [
+        folder / f["path"]
+        for f in manifest["files"]
+        if f["kind"] == "schools" or (f["kind"] == "results" and f["study"] == "vpr")
+    ]
+    con = db.connect(folder / "region.duckdb")
+    try:
+        load_paths(con, files)
+        loaded = load_register(con, folder / "decisions.csv")
+        assert loaded.valid, loaded.rejects
+        effects = evaluate_measures(con)
+    finally:
+        con.close()
+    truth = json.loads((folder / "ground_truth.json").read_text(encoding="utf-8"))
+    planted = {
+        p["measure_id"]: p["true_effect_pct"]
+        for p in truth["planted"]
+        if p["category"] == "measure"
+    }
+    return effects.assign(seed=seed), planted
+
+
+@pytest.mark.slow
+def test_intervals_cover_planted_effects_on_three_regions(tmp_path):
+    frames, truth = [], {}
+    for seed in SEEDS:
+        effects, planted = evaluate_region(tmp_path / str(seed), seed)
+        key = {d: f"{seed}/{d}" for d in planted}
+        frames.append(effects.assign(decision_id=effects["decision_id"].map(key)))
+        truth |= {key[d]: v for d, v in planted.items()}
+    effects = pd.concat(frames, ignore_index=True)
+
+    # Every measure of the register was evaluated: two per region of 30 schools.
+    assert len(effects) == len(truth) == 6
+    assert effects["effect"].notna().all(), effects["note"].tolist()
+    assert (effects["n_controls"] >= 3).all()
+    # Six 95 % intervals: all six cover with probability 0.74, at least five
+    # with 0.97; fewer than five would point at a biased or too narrow interval.
+    result = coverage(effects, truth)
+    assert result["intervals"] == 6
+    assert result["covered"] >= 5, effects[["decision_id", "effect", "ci_low"]]
