@@ -433,6 +433,12 @@ def warm() -> None:
             return
         os.environ[BATCH_ENV] = "1"
         os.environ.setdefault("MPLBACKEND", "agg")
+        # jsonschema loads rfc3987_syntax when present, which compiles a grammar
+        # for seconds; nbformat never validates IRIs, so keep it out of workers
+        import sys
+
+        if "jsonschema" not in sys.modules:
+            sys.modules.setdefault("rfc3987_syntax", None)
         import matplotlib
 
         matplotlib.use("agg")
