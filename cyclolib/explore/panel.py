@@ -18,9 +18,10 @@ from typing import Any
 import duckdb
 import pandas as pd
 
+from ..config import load_params
 from . import figures
 from .core import LEVEL_NAMES, LEVELS, ExploreError, Explorer, Selection
-from .tables import labelled, save_tables
+from .tables import LABELS, labelled, save_tables, visible
 
 log = logging.getLogger(__name__)
 
@@ -123,7 +124,8 @@ def view_figure(
     """
     name = ex.unit_name(sel.level, sel.unit_id)
     form = ex.forms.loc[sel.form_id]
-    what = f"{form['study_name']}, {form['subject']}, {form['grade']} класс, {ex.year}"
+    subject = (load_params("subjects") or {}).get(form["subject"], form["subject"])
+    what = f"{form['study_name']}, {subject}, {form['grade']} класс, {ex.year}"
     if view == "drilldown":
         units = tables["Единицы"]
         frame = units if len(units) else tables["Итоги"]
@@ -588,41 +590,38 @@ def show_static(
     public: bool = False,
     views=tuple(VIEWS),
 ) -> dict[str, pd.DataFrame]:
-    """Display every view of a selection once, as HTML tables and PNG figures.
+    """Display views of a selection once, as HTML tables and PNG figures.
 
-    With a notebook context (``cyclolib.nb.setup``) its ``show`` and ``figure``
-    helpers are used, so the public rules of the report apply. Returns the
-    tables shown, by sheet name.
+    With a notebook context (``cyclolib.nb.setup``) its ``heading``, ``show``
+    and ``figure`` helpers are used, so the report's look and public rules
+    apply. In public mode the groups under ``min_group_size`` are left out of
+    the figures too. Returns the tables shown, by sheet name.
     """
     from IPython.display import HTML, Image, display
 
+    public = bool(public or getattr(ctx, "public", False))
     shown: dict[str, pd.DataFrame] = {}
     for view in views:
         tables = view_tables(ex, sel, view)
+        if public:
+            tables = {k: public_rows(v, ex.min_group)[0] for k, v in tables.items()}
         fig = view_figure(ex, sel, view, tables)
-        display(HTML(f"<h3>{html.escape(VIEWS[view])}</h3>"))
-        if fig is not None:
-            if ctx is not None:
-                ctx.figure(fig)
-            else:
-                display(Image(figures.png(fig)))
+        if ctx is not None:
+            ctx.heading(VIEWS[view], level=3)
+        else:
+            display(HTML(f"<h3>{html.escape(VIEWS[view])}</h3>"))
+        if ctx is not None:
+            ctx.figure(fig)
+        else:
+            display(Image(figures.png(fig)))
         for name, frame in tables.items():
             if name in shown:
                 continue
             shown[name] = frame
             if ctx is not None:
-                ctx.show(labelled(frame), caption=name)
+                ctx.show(visible(frame), caption=name, columns=LABELS)
             else:
-                kept, hidden = (
-                    public_rows(frame, ex.min_group) if public else (frame, 0)
-                )
-                display(
-                    HTML(
-                        table_html(
-                            kept, caption=name, hidden=hidden, min_group=ex.min_group
-                        )
-                    )
-                )
+                display(HTML(table_html(frame, caption=name, min_group=ex.min_group)))
     return shown
 
 

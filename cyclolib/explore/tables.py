@@ -55,20 +55,28 @@ def percent_columns(frame: pd.DataFrame) -> list:
     return [c for c in frame.columns if c in marked or str(c).endswith("_pct")]
 
 
-def labelled(frame: pd.DataFrame) -> pd.DataFrame:
-    """The frame as shown: hidden columns dropped, Russian headings.
-
-    A frame with a ``level`` column of the drill-down (region …) keeps it out;
-    in task tables the difficulty codes stay as they are (Б, П, В). The list
-    of percent columns follows the renaming in ``attrs["percent"]``.
-    """
-    percent = percent_columns(frame)
+def visible(frame: pd.DataFrame) -> pd.DataFrame:
+    """The frame without the columns kept for programs (``group``, the unit's
+    ``level`` outside task tables, ``small_group``); attrs are kept."""
     drop = [c for c in HIDDEN if c in frame.columns]
     if "level" in frame.columns and "task" not in frame.columns:
         drop.append("level")
-    shown = frame.drop(columns=drop).rename(columns=LABELS)
+    shown = frame.drop(columns=drop)
     shown.attrs = dict(frame.attrs)
-    shown.attrs["percent"] = [LABELS.get(c, c) for c in percent if c not in drop]
+    return shown
+
+
+def labelled(frame: pd.DataFrame) -> pd.DataFrame:
+    """The frame as shown: :func:`visible` columns with Russian headings.
+
+    In task tables the difficulty codes stay as they are (Б, П, В). The list
+    of percent columns follows the renaming in ``attrs["percent"]``.
+    """
+    shown = visible(frame)
+    percent = percent_columns(shown)
+    shown = shown.rename(columns=LABELS)
+    shown.attrs = dict(frame.attrs)
+    shown.attrs["percent"] = [LABELS.get(c, c) for c in percent]
     return shown
 
 
