@@ -125,9 +125,12 @@ def generate(
     muni, sch = model.make_units(
         rng_units, params, schools=schools, municipalities=municipalities
     )
+    plans = model.plan_plants(rng_plants, params, sch, years)
+    # Schools with low results: a low school effect, so every cohort is low
+    low = sch.index[plans["low"]]
+    sch.loc[low, "school_effect"] += params["plant"]["low_effect"]
     entries = sorted({y - f.grade for y in years for f in forms.values()})
     students = model.make_students(rng_students, params, sch, entries)
-    plans = model.plan_plants(rng_plants, params, sch, years)
     log.debug("%d учащихся в %d школах", len(students), len(sch))
 
     # Results: every form in every year

@@ -427,7 +427,8 @@ def plan_plants(
         if not units:
             break
         year = int(rng.choice(years[:-1]))
-        effect = 0.0 if m % 3 == 2 else float(pl["measure_effect"])
+        # The last measure is a placebo: taken, but with no true effect
+        effect = 0.0 if m == n_meas - 1 else float(pl["measure_effect"])
         for s in units:
             delta[s, [i for i, y in enumerate(years) if y > year]] += effect
         rows.append({"measure": m + 1, "year": year, "units": units, "effect": effect})

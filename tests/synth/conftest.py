@@ -32,7 +32,7 @@ def small_quirky(tmp_path_factory):
     """A small region with bad rows of every kind."""
     out = tmp_path_factory.mktemp("small_quirky")
     return make_region(
-        seed=3, schools=20, municipalities=3, years=[2023, 2024], out_dir=out,
+        seed=3, schools=12, municipalities=2, years=[2024], out_dir=out,
         fmt="xlsx", quirks=True,
     )  # fmt: skip
 
