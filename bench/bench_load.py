@@ -8,6 +8,7 @@ openpyxl) and with its calamine engine. Target: the suite under 8 s.
 from __future__ import annotations
 
 import os
+import resource
 import tempfile
 import time
 from pathlib import Path
