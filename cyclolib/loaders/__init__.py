@@ -312,7 +312,7 @@ class _Prefetch:
     """
 
     def __init__(self, paths: list[Path], wanted: list[bool]):
-        self.paths = [p for p, w in zip(paths, wanted, strict=False) if w]
+        self.paths = [p for p, w in zip(paths, wanted, strict=True) if w]
         self.pool = None
         self.futures = {}
 
@@ -322,10 +322,16 @@ class _Prefetch:
             import multiprocessing as mp
             from concurrent.futures import ProcessPoolExecutor
 
-            self.pool = ProcessPoolExecutor(
-                max_workers=2, mp_context=mp.get_context("fork")
-            )
-            self.futures = {p: self.pool.submit(read_tables, p) for p in big}
+            try:
+                self.pool = ProcessPoolExecutor(
+                    max_workers=2, mp_context=mp.get_context("fork")
+                )
+                self.futures = {p: self.pool.submit(read_tables, p) for p in big}
+            except (AssertionError, OSError, ValueError) as exc:
+                # e.g. inside a daemonic worker, which may not have children
+                log.debug("reading in this process: %s", exc)
+                self.__exit__()
+                self.pool, self.futures = None, {}
         return self
 
     def __exit__(self, *exc):
@@ -334,7 +340,15 @@ class _Prefetch:
 
     def get(self, path: Path) -> list[Table]:
         future = self.futures.pop(path, None)
-        return future.result() if future is not None else read_tables(path)
+        if future is None:
+            return read_tables(path)
+        try:
+            return future.result()
+        except UnreadableFileError:
+            raise
+        except Exception as exc:  # a broken worker: read again here
+            log.debug("read-ahead of %s failed: %r", path, exc)
+            return read_tables(path)
 
 
 def _load_file(con, report: FileReport, options: dict, tables: _Prefetch) -> None:
