@@ -224,7 +224,7 @@ def _cohort_change(
         subjects=params["subjects"],
         grades=[4, 5],
     )
-    min_n = params["min_participants"]
+    min_n = params["cohort_min_participants"]
     s = data.groupby(["school_id", "region_id", "subject", "grade", "year"])["pct"].agg(
         ["mean", "count"]
     )
@@ -309,12 +309,14 @@ def objectivity_signs(
       region's n participants; marked when the school's lower bound exceeds the
       region's upper bound;
     - contradiction with school marks: marked when r_s < 0 (see
-      :func:`spearman_by_group`);
+      :func:`spearman_by_group`) over at least ``spearman_min_pairs``
+      participants with a journal mark;
     - sharp change of a cohort: K = S(4, Y−1) / S(5, Y), S the school's mean of
       primary score / form maximum × 100; a fall when K > Q3 + 3·IQR, a rise when
       K < Q1 − 3·IQR (quartiles of K over the region's schools, per subject).
       The sign is shown on the grade-5 form of year Y, when the change becomes
-      visible; schools without both years are not examined;
+      visible; schools without both years, or with fewer than
+      ``cohort_min_participants`` in either, are not examined;
     - peaks at the mark boundaries: t runs over the least primary scores of «3»,
       «4» and «5» (params/scales.yaml, else the least score of each mark in the
       data); k participants at some t among m at some t or t − 1; marked when
@@ -354,7 +356,7 @@ def objectivity_signs(
     )
     detail = detail.merge(rs.reset_index(), on=["form_id", "school_id"], how="left")
     detail["n_pairs"] = detail["n_pairs"].fillna(0).astype(int)
-    detail["contradicts_marks"] = (detail["n_pairs"] >= min_n) & (
+    detail["contradicts_marks"] = (detail["n_pairs"] >= p["spearman_min_pairs"]) & (
         detail["spearman_r"] < p["spearman_below"]
     )
 

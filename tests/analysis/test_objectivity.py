@@ -86,23 +86,28 @@ def test_inflated_mean_by_hand(con):
 
 
 def test_contradicts_marks(con):
-    scores = {"s1": [3, 6, 9, 12, 15, 18], "s2": [3, 6, 9, 12, 15, 18]}
-    journal = {"s1": [5, 5, 4, 4, 3, 2], "s2": [2, 3, 3, 4, 5, 5]}
+    # s1: marks fall as scores rise, over 12 pairs; s3: the same over 6 pairs,
+    # under spearman_min_pairs (10) of params/objectivity.yaml.
+    base, falling = [3, 6, 9, 12, 15, 18], [5, 5, 4, 4, 3, 2]
+    scores = {"s1": base * 2, "s2": base * 2, "s3": base}
+    journal = {"s1": falling * 2, "s2": [2, 3, 3, 4, 5, 5] * 2, "s3": falling}
     _region(con, scores, journal=journal)
     detail = obj.objectivity_signs(con, year=2021).set_index("school_id")
     ref = stats.spearmanr(journal["s1"], scores["s1"]).statistic
     assert detail.loc["s1", "spearman_r"] == pytest.approx(ref)
     assert detail.loc["s1", "contradicts_marks"]
     assert not detail.loc["s2", "contradicts_marks"]
+    assert detail.loc["s3", "spearman_r"] < 0
+    assert not detail.loc["s3", "contradicts_marks"]
 
 
 def test_cohort_change_by_hand(con):
-    # Five students per school with equal scores: S is exact.
+    # Ten students per school (cohort_min_participants) with equal scores.
     s4 = {"s1": 10, "s2": 10, "s3": 10, "s4": 10, "s5": 10, "s6": 18}
     s5 = {"s1": 10, "s2": 11, "s3": 9, "s4": 10, "s5": 10.5, "s6": 6}
     add_schools(con, {s: ("m1", 0.0, True) for s in s4})
-    rows = [(2020, "ma", 4, s, x, 3, None) for s, x in s4.items() for _ in range(5)]
-    rows += [(2021, "ma", 5, s, x, 3, None) for s, x in s5.items() for _ in range(5)]
+    rows = [(2020, "ma", 4, s, x, 3, None) for s, x in s4.items() for _ in range(10)]
+    rows += [(2021, "ma", 5, s, x, 3, None) for s, x in s5.items() for _ in range(10)]
     add_results(con, rows)
     detail = obj.objectivity_signs(con, year=2021).set_index("school_id")
 

@@ -31,19 +31,12 @@ FILES = [
 
 @pytest.fixture(scope="module")
 def real(shared_data, tmp_path_factory):
-    try:
-        from realdb import build_real_db  # the shared builder, when present
-    except ImportError:
-        build_real_db = None
-    path = tmp_path_factory.mktemp("real") / "real.duckdb"
-    if build_real_db is not None:
-        build_real_db(path)
-        con = db.connect(path, read_only=True)
-    else:
-        from cyclolib.loaders import load_paths
+    # Only the files these tests read: the whole set takes a minute to load.
+    from cyclolib.loaders import load_paths
 
-        con = db.connect(path)
-        load_paths(con, [shared_data / "vpr-altai" / f for f in FILES])
+    path = tmp_path_factory.mktemp("real") / "real.duckdb"
+    con = db.connect(path)
+    load_paths(con, [shared_data / "vpr-altai" / f for f in FILES])
     detail = obj.objectivity_signs(con, year=2021)
     yield con, detail
     con.close()
@@ -73,7 +66,7 @@ def test_every_sign_against_a_plain_loop(real):
                 assert row["inflated_mean"] == (low > r_high)
                 assert row["ci_low"] == pytest.approx(low)
             pairs = part.dropna(subset=["journal_mark"])
-            if len(pairs) >= 5 and pairs["journal_mark"].nunique() > 1:
+            if len(pairs) >= 10 and pairs["journal_mark"].nunique() > 1:
                 ref = stats.spearmanr(pairs["journal_mark"], pairs["primary_score"])
                 assert row["spearman_r"] == pytest.approx(ref.statistic, abs=1e-9)
                 assert row["contradicts_marks"] == (ref.statistic < 0)
@@ -104,7 +97,9 @@ def test_cohort_ratio_against_raw_files(real, shared_data):
     # K = S(4, 2020) / S(5, 2021), both forms out of 20 points.
     s4 = g4.groupby("school_id")["score"].agg(["mean", "count"])
     s5 = g5.groupby("school_id")["score"].agg(["mean", "count"])
-    both = s4[s4["count"] >= 5].join(s5[s5["count"] >= 5].add_suffix("5"), how="inner")
+    both = s4[s4["count"] >= 10].join(
+        s5[s5["count"] >= 10].add_suffix("5"), how="inner"
+    )
     k = both["mean"] / both["mean5"]
     q1, q3 = np.percentile(k, [25, 75])
     fall = set(k[k > q3 + 3 * (q3 - q1)].index)
@@ -112,7 +107,7 @@ def test_cohort_ratio_against_raw_files(real, shared_data):
 
     got = detail[(detail["subject"] == "ma") & (detail["grade"] == 5)]
     got = got.set_index("school_id")
-    assert got["k_ratio"].notna().sum() >= 0.97 * len(k)
+    assert got["k_ratio"].notna().sum() >= 0.95 * len(k)
     # The loaders reject faulty rows (non-numeric task cells and the like):
     # compare the schools whose participants were all accepted.
     n4 = (
