@@ -1,0 +1,60 @@
+"""The kinds of use: the catalogue against the specification's own list."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from cyclolib.analysis import uses
+from cyclolib.config import ROOT
+from cyclolib.decisions import FALLBACK_USES
+
+SPEC = ROOT.parent / "shared" / "domain" / "cyclogram.ru.md"
+
+
+def test_catalogue_follows_the_decisions_register():
+    # Reference: the register's own copy of the specification's list.
+    cat = uses.use_catalogue()
+    assert cat["code"].tolist() == list(FALLBACK_USES)
+    for code, name in FALLBACK_USES.items():
+        got = cat.loc[cat["code"] == code, "name"].item()
+        # The specification spells «коллегияльным»; the catalogue corrects it.
+        assert got.lower() == name.lower().replace("коллегияльным", "коллегиальным")
+
+
+def test_catalogue_follows_the_specification():
+    if not SPEC.exists():
+        pytest.skip(f"нет файла спецификации {SPEC}")
+    text = SPEC.read_text(encoding="utf-8")
+    part = text[text.index("\n6. ") : text.index("\n7. ")]
+    bullets = [
+        re.sub(r"[;.]$", "", b.strip()) for b in re.findall(r"^- (.+)$", part, re.M)
+    ]
+    cat = uses.use_catalogue()
+    assert len(cat) == len(bullets) == 39
+    for got, spec in zip(cat["name"], bullets, strict=True):
+        spec = spec.replace("коллегияльным", "коллегиальным").rstrip(".")
+        assert got.lower().rstrip(".") == spec.lower()
+
+
+def test_uses_for_a_school():
+    table = uses.uses_for("school")
+    assert list(table.columns) == [
+        "№",
+        "Вид использования",
+        "Продукт",
+        "Форма",
+        "Данные",
+        "Чего не хватает",
+    ]
+    assert "Определение содержания деятельности методических объединений" in set(
+        table["Вид использования"]
+    )
+    missing = table[table["Данные"] == "нужны данные, которых нет в комплексе"]
+    assert (missing["Чего не хватает"] != "").all()
+    with pytest.raises(ValueError) as err:
+        uses.uses_for("class")
+    assert str(err.value) == (
+        "Уровень «class» не поддерживается: допустимы region, municipality, school"
+    )
