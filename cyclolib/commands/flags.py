@@ -104,8 +104,8 @@ def _objectivity(con, year: int, out: Path, *, everyone: bool) -> int:
         {
             "Список": listing,
             "Показатели признаков": detail,
-            "Индекс: муниципалитеты": munis,
-            "Индекс: регион": region,
+            "Индекс муниципалитетов": munis,
+            "Индекс региона": region,
         },
     )
 
