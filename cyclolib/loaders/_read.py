@@ -65,24 +65,36 @@ def as_text(values: pd.Series) -> pd.Series:
 
 
 def _table(path: Path, sheet: str | None, rows: list[list]) -> Table | None:
-    # Drop trailing empty header cells and fully empty rows.
+    """A table from raw rows: the first row is the header; empty rows are dropped."""
     if not rows:
         return None
     header = [cell_text(v) for v in rows[0]]
     width = len(header)
-    data = [r[:width] + [""] * (width - len(r)) for r in rows[1:]]
-    frame = pd.DataFrame(data, columns=range(width), dtype=object)
-    numbers = np.arange(2, len(data) + 2)
+    body = rows[1:]
+    if any(len(r) != width for r in body):
+        body = [r[:width] + [""] * (width - len(r)) for r in body]
+    frame = pd.DataFrame(body, columns=range(width), dtype=object)
+    numbers = np.arange(2, len(body) + 2)
     if len(frame):
-        empty = np.ones(len(frame), dtype=bool)
-        for col in frame.columns:
-            codes, uniques = pd.factorize(frame[col], use_na_sentinel=False)
-            blank = np.array([cell_text(v) == "" for v in uniques], dtype=bool)
-            empty &= blank[codes]
-        if empty.any():
-            frame = frame.loc[~empty].reset_index(drop=True)
-            numbers = numbers[~empty]
+        # A row is empty when every cell is blank; test the first column on every
+        # row, the other columns only on the rows still in doubt.
+        doubt = np.flatnonzero(_blank(frame[0]))
+        for col in frame.columns[1:]:
+            if not len(doubt):
+                break
+            doubt = doubt[_blank(frame[col].iloc[doubt])]
+        if len(doubt):
+            keep = np.ones(len(frame), dtype=bool)
+            keep[doubt] = False
+            frame = frame.loc[keep].reset_index(drop=True)
+            numbers = numbers[keep]
     return Table(path=path, sheet=sheet, header=header, frame=frame, rows=numbers)
+
+
+def _blank(values: pd.Series) -> np.ndarray:
+    codes, uniques = pd.factorize(values, use_na_sentinel=False)
+    blank = np.array([cell_text(v) == "" for v in uniques], dtype=bool)
+    return blank[codes] if len(codes) else np.zeros(0, dtype=bool)
 
 
 def read_tables(path: str | Path) -> list[Table]:

@@ -17,8 +17,8 @@ from dataclasses import dataclass, field
 import duckdb
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 
-from .. import db
 from ._forms import STUDY_NAMES, FormKey, known_tasks, marks_from_scale, scale
 from ._read import Table, as_text, cell_text
 
@@ -160,14 +160,11 @@ class _Rejects:
     """Collects the first problem of each row: reason, column and value."""
 
     def __init__(self, n: int):
+        self.open = np.ones(n, dtype=bool)  # rows without a problem so far
         self.kind = np.full(n, None, dtype=object)
         self.reason = np.full(n, None, dtype=object)
         self.column = np.full(n, None, dtype=object)
         self.value = np.full(n, None, dtype=object)
-
-    @property
-    def open(self) -> np.ndarray:
-        return pd.isna(self.kind)
 
     def flag(self, mask, kind: str, column: str, values, message) -> None:
         """Mark rows of ``mask`` not yet rejected; ``message(value, i)`` words each."""
@@ -175,6 +172,7 @@ class _Rejects:
         if not len(idx):
             return
         vals = np.asarray(values, dtype=object)[idx]
+        self.open[idx] = False
         self.kind[idx] = kind
         self.column[idx] = column
         self.value[idx] = [cell_text(v) for v in vals]
@@ -421,12 +419,36 @@ def next_id(con: duckdb.DuckDBPyConnection, table: str, column: str) -> int:
     return int(value)
 
 
+def append(con: duckdb.DuckDBPyConnection, table: str, frame: pd.DataFrame) -> None:
+    """Append a frame by column name, handed to DuckDB as an Arrow table (fast)."""
+    if frame.empty:
+        return
+    cols = ", ".join(f'"{c}"' for c in frame.columns)
+    con.register("_rows", _arrow(frame))
+    try:
+        con.execute(f"INSERT INTO {table} ({cols}) SELECT {cols} FROM _rows")
+    finally:
+        con.unregister("_rows")
+
+
+def _arrow(frame: pd.DataFrame) -> pa.Table:
+    """Object columns of text become Arrow strings (None stays NULL)."""
+    arrays = {}
+    for name in frame.columns:
+        col = frame[name]
+        if col.dtype == object:
+            arrays[name] = pa.array(col.to_numpy(), type=pa.string(), from_pandas=True)
+        else:
+            arrays[name] = pa.Array.from_pandas(col)
+    return pa.table(arrays)
+
+
 def insert_new(con: duckdb.DuckDBPyConnection, table: str, frame: pd.DataFrame) -> None:
     """Insert rows whose primary key is not in the table yet."""
     if frame.empty:
         return
     cols = ", ".join(f'"{c}"' for c in frame.columns)
-    con.register("_new_rows", frame)
+    con.register("_new_rows", _arrow(frame))
     try:
         con.execute(
             f"INSERT OR IGNORE INTO {table} ({cols}) SELECT {cols} FROM _new_rows"
@@ -480,7 +502,7 @@ def ensure_form(
             if tasks is not None and len(tasks) == len(labels)
             else [None] * len(labels)
         )
-    db.append(
+    append(
         con,
         "items",
         pd.DataFrame(
@@ -562,13 +584,13 @@ def store(con: duckdb.DuckDBPyConnection, load_id: int, checked: Checked) -> Non
             "load_id": load_id,
         }
     )
-    db.append(con, "results", results)
+    append(con, "results", results)
     scores = checked.scores
     if scores.size:
         n, t = scores.shape
         flat = scores.ravel()
         keep = ~np.isnan(flat)
-        db.append(
+        append(
             con,
             "task_scores",
             pd.DataFrame(
