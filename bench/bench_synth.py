@@ -1,0 +1,97 @@
+"""Generating and loading a synthetic region of about 1 000 000 results.
+
+The region is written in the exchange format (CSV) with every task score, then
+loaded by the suite (``load_paths``: detect, validate, store in DuckDB). Side by
+side: the plain way of loading the same files, ``pandas.read_csv`` and a DuckDB
+insert of each frame without any validation. Targets: generation well under
+60 s; the suite's load under 60 s and 4 GiB. The demo-sized region in the ВПР
+layout (XLSX) is timed too.
+"""
+
+from __future__ import annotations
+
+import json
+import tempfile
+from pathlib import Path
+
+from bench.util import measure, row
+
+SCHOOLS = 1170  # about 1 000 000 results in three years
+MUNICIPALITIES = 40
+YEARS = [2022, 2023, 2024]
+TARGET_SECONDS = 60.0
+TARGET_MIB = 4096.0
+LOADED = ("schools", "items", "responsibles", "results")
+
+
+def generate(out: str, schools: int, fmt: str) -> int:
+    from cyclolib.synth import make_region
+
+    make_region(
+        seed=1, schools=schools, municipalities=MUNICIPALITIES, years=YEARS,
+        out_dir=out, fmt=fmt,
+    )  # fmt: skip
+    return json.loads((Path(out) / "manifest.json").read_text())["results"]
+
+
+def _files(out: str) -> list[Path]:
+    manifest = json.loads((Path(out) / "manifest.json").read_text())
+    return [Path(out) / f["path"] for f in manifest["files"] if f["kind"] in LOADED]
+
+
+def suite_load(out: str, db_path: str) -> tuple[int, int]:
+    from cyclolib import db
+    from cyclolib.loaders import load_paths
+
+    con = db.connect(db_path)
+    report = load_paths(con, _files(out))
+    (n,) = con.execute("SELECT count(*) FROM results").fetchone()
+    con.close()
+    return n, sum(f.rejected for f in report.files)
+
+
+def plain_load(out: str, db_path: str) -> int:
+    """read_csv of each results file, inserted as it is: no checks, no long form."""
+    import duckdb
+    import pandas as pd
+
+    con = duckdb.connect(db_path)
+    n = 0
+    for i, path in enumerate(p for p in _files(out) if p.parent.name == "results"):
+        frame = pd.read_csv(path)
+        con.register("frame", frame)
+        con.execute(f"CREATE TABLE results_{i} AS SELECT * FROM frame")
+        con.unregister("frame")
+        n += len(frame)
+    con.close()
+    return n
+
+
+def main() -> None:
+    with tempfile.TemporaryDirectory() as folder:
+        big, small = f"{folder}/region", f"{folder}/demo"
+        print(f"  синтетический регион: {SCHOOLS} школ, годы {YEARS}, CSV")
+        gen = measure(generate, big, SCHOOLS, "csv")
+        print(row(f"создание ({gen['result']} результатов)", gen))
+        size = sum(p.stat().st_size for p in Path(big).rglob("*")) / 2**20
+        print(f"  объём файлов: {size:.0f} МиБ")
+
+        load = measure(suite_load, big, f"{folder}/suite.duckdb")
+        n, rejected = load["result"]
+        print(row(f"загрузка cyclo (load_paths), принято {n}", load))
+        print(f"  отклонено строк: {rejected}")
+        plain = measure(plain_load, big, f"{folder}/plain.duckdb")
+        print(row("pandas.read_csv + вставка в DuckDB без проверок", plain))
+
+        ok = (
+            gen["seconds"] < TARGET_SECONDS
+            and load["seconds"] < TARGET_SECONDS
+            and load["peak_mib"] < TARGET_MIB
+        )
+        print(
+            f"  цель: создание и загрузка быстрее {TARGET_SECONDS:.0f} с, загрузка "
+            f"меньше {TARGET_MIB:.0f} МиБ — {'достигнута' if ok else 'НЕ достигнута'}"
+        )
+
+        demo = measure(generate, small, 120, "xlsx")
+        print(row(f"демо-регион XLSX: 120 школ ({demo['result']} результатов)", demo))
