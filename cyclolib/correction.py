@@ -18,7 +18,7 @@ import pandas as pd
 from scipy import stats
 
 from .config import load_params
-from .decisions import lower_is_better, use_kinds
+from .decisions import direction, use_kinds
 from .effectiveness import VERDICTS
 
 log = logging.getLogger(__name__)
@@ -372,9 +372,9 @@ def _indicator_proposals(trend_table: pd.DataFrame) -> list[dict]:
     ]
     for rec in trend_table.to_dict("records"):
         label = " ".join(str(rec[c]) for c in key_cols if pd.notna(rec[c]))
-        lower = lower_is_better(str(rec.get("indicator", "")))
-        bad = TREND_NAMES["up"] if lower else TREND_NAMES["down"]
-        if rec["trend"] == bad:
+        way = direction(str(rec.get("indicator", "")))
+        bad = TREND_NAMES["up"] if way == "lower" else TREND_NAMES["down"]
+        if way != "none" and rec["trend"] == bad:
             rows.append(
                 {
                     "object": "показатель",

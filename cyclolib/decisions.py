@@ -38,6 +38,7 @@ import logging
 import re
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -308,9 +309,61 @@ def status_names() -> dict[str, str]:
     return dict(_settings()["status_names"])
 
 
+def resolve_indicator(code: str) -> tuple[str, dict]:
+    """The catalogue indicator behind a register's code, and its restriction.
+
+    ``params/decisions.yaml`` maps codes such as ``vpr_mean_pct`` to
+    ``("mean_score_pct", {"study": "vpr"})``; other codes map to themselves.
+    """
+    alias = _settings().get("indicator_aliases", {}).get(code)
+    if not alias:
+        return code, {}
+    return alias["indicator"], {k: v for k, v in alias.items() if k != "indicator"}
+
+
+@lru_cache(maxsize=1)
+def _catalogue() -> dict[str, tuple[str, str]]:
+    """Indicator -> (name, direction) of the catalogue (empty when unreadable)."""
+    try:
+        from .indicators.catalogue import load_catalogue
+
+        return {i.id: (i.name, i.direction) for i in load_catalogue()}
+    except (ImportError, OSError, ValueError) as exc:
+        log.warning("каталог показателей не прочитан: %s", exc)
+        return {}
+
+
+def _catalogue_directions() -> dict[str, str]:
+    return {k: v[1] for k, v in _catalogue().items()}
+
+
+def indicator_name(indicator: str) -> str:
+    """The Russian name of an indicator (its code when the catalogue lacks it)."""
+    code, restriction = resolve_indicator(indicator)
+    name = _catalogue().get(code, (indicator, ""))[0]
+    study = restriction.get("study")
+    return f"{name} ({study.upper() if study != 'vpr' else 'ВПР'})" if study else name
+
+
+def direction(indicator: str) -> str:
+    """``higher`` or ``lower`` (which value is the better one), or ``none``.
+
+    From the catalogue (params/indicators.yaml) through the aliases of
+    params/decisions.yaml; indicators it does not know are ``lower`` when listed
+    in ``lower_is_better`` of params/decisions.yaml, else ``higher``.
+    """
+    code, _ = resolve_indicator(indicator)
+    known = _catalogue_directions().get(code)
+    if known in ("higher", "lower"):
+        return known
+    if known is not None:
+        return "none"
+    return "lower" if code in set(_settings().get("lower_is_better", [])) else "higher"
+
+
 def lower_is_better(indicator: str) -> bool:
     """True for indicators whose target is reached at or below the target value."""
-    return indicator in set(_settings().get("lower_is_better", []))
+    return direction(indicator) == "lower"
 
 
 # --- reading a file ------------------------------------------------------------

@@ -20,7 +20,7 @@ import pandas as pd
 from scipy import stats
 
 from .config import load_params, settings
-from .decisions import lower_is_better, read_decisions
+from .decisions import lower_is_better, read_decisions, resolve_indicator
 
 log = logging.getLogger(__name__)
 
@@ -73,18 +73,6 @@ VERDICTS = {
 
 def _options() -> dict:
     return dict(load_params("decisions")["effectiveness"])
-
-
-def resolve_indicator(code: str) -> tuple[str, dict]:
-    """The catalogue indicator behind a register's code, and its restriction.
-
-    ``params/decisions.yaml`` maps codes such as ``vpr_mean_pct`` to
-    ``("mean_score_pct", {"study": "vpr"})``; other codes map to themselves.
-    """
-    alias = load_params("decisions").get("indicator_aliases", {}).get(code)
-    if not alias:
-        return code, {}
-    return alias["indicator"], {k: v for k, v in alias.items() if k != "indicator"}
 
 
 def last_results_year(when: date) -> int:

@@ -1,0 +1,119 @@
+"""``cyclo demo``, ``cyclo decisions`` and ``cyclo cycle`` from the command line.
+
+References: the synthetic region's own files (its register has one row per
+measure of ground_truth.json) and the hand-made database of the refusal test.
+"""
+
+from __future__ import annotations
+
+import json
+
+import pandas as pd
+import pytest
+
+from cyclolib import db
+from cyclolib.cli import main
+
+SMALL = ["--schools", "30", "--municipalities", "3"]
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory):
+    """A small demo database built by the command, without reports."""
+    folder = tmp_path_factory.mktemp("demo")
+    args = ["demo", "--seed", "5", "--no-reports", *SMALL]
+    args += ["--db", str(folder / "demo.duckdb"), "--data", str(folder / "synth")]
+    status = main(args)
+    return folder, status
+
+
+def test_demo_builds_the_database_step_by_step(demo, capsys):
+    folder, status = demo
+    assert status == 0
+    con = db.connect(folder / "demo.duckdb", read_only=True)
+    try:
+        seed = con.execute("SELECT value FROM meta WHERE key = 'demo_seed'").fetchone()
+        (decisions,) = con.execute("SELECT count(*) FROM decisions").fetchone()
+        (values,) = con.execute("SELECT count(*) FROM indicator_values").fetchone()
+        (schools,) = con.execute("SELECT count(*) FROM schools").fetchone()
+    finally:
+        con.close()
+    truth = json.loads((folder / "synth" / "ground_truth.json").read_text("utf-8"))
+    measures = [p for p in truth["planted"] if p["category"] == "measure"]
+    assert seed == ("5",)
+    assert decisions == len(measures) == 2
+    assert schools == 30
+    assert values > 0
+
+
+def test_demo_refuses_a_database_it_did_not_build(tmp_path, capsys):
+    path = tmp_path / "real.duckdb"
+    con = db.connect(path)
+    con.execute(
+        "INSERT INTO results (result_id, form_id, school_id, student_id, absent, "
+        "load_id) VALUES (1, 'f', 's', 's/1', false, 1)"
+    )
+    con.close()
+    status = main(["demo", "--no-reports", "--db", str(path)])
+    assert status == 2
+    assert capsys.readouterr().err == (
+        f"Ошибка: в базе данных {path} уже есть результаты, загруженные не "
+        "демонстрацией: демонстрация её не перезапишет; укажите другой файл (--db) "
+        "или удалите этот\n"
+    )
+    assert path.exists()
+
+
+def test_decisions_list_and_workbook(demo, tmp_path, capsys):
+    folder, _ = demo
+    capsys.readouterr()
+    status = main(["decisions", "--list", "--db", str(folder / "demo.duckdb")])
+    lines = capsys.readouterr().out.splitlines()
+    register = pd.read_csv(folder / "synth" / "decisions.csv", dtype=str)
+    assert status == 0
+    assert len(lines) == len(register)
+    assert all(" выполнено " in line for line in lines)
+    assert sorted(line.split()[0] for line in lines) == sorted(register["id"])
+
+    book = tmp_path / "stage8.xlsx"
+    main(["decisions", "--xlsx", str(book), "--db", str(folder / "demo.duckdb")])
+    sheets = pd.read_excel(book, sheet_name=None, engine="calamine")
+    assert list(sheets) == [
+        "Эффективность мер",
+        "По видам использования",
+        "По органам",
+        "Виды использования",
+        "Динамика",
+        "Предложения",
+    ]
+    assert len(sheets["Эффективность мер"]) == len(register)
+
+
+def test_decisions_load_reports_rejected_rows(demo, tmp_path, capsys):
+    folder, _ = demo
+    path = tmp_path / "bad.csv"
+    path.write_text(
+        "номер,дата,уровень,орган,вид использования,статус\n"
+        "X1,01.09.2024,регион,Министерство,25,потом\n",
+        encoding="utf-8",
+    )
+    status = main(["decisions", str(path), "--db", str(folder / "demo.duckdb")])
+    assert status == 1
+    assert capsys.readouterr().out.splitlines() == [
+        f"{path}: строк 1, принято решений 0, отклонено 1",
+        "  строка 2, столбец «status»: статус «потом» не распознан: ожидалось "
+        "planned, done или not_done (запланировано, выполнено, не выполнено)",
+    ]
+
+
+def test_cycle_needs_a_level_and_a_unit(capsys):
+    with pytest.raises(SystemExit) as stop:
+        main(["cycle", "--year", "2024"])
+    assert stop.value.code == 2
+    assert (
+        capsys.readouterr()
+        .err.splitlines()[-1]
+        .endswith(
+            "cyclo cycle: ошибка: не заданы обязательные аргументы: --level, --unit"
+        )
+    )
