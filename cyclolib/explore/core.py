@@ -238,7 +238,8 @@ class Explorer:
             "SELECT f.form_id, f.study_id AS study, s.name AS study_name, f.subject, "
             "f.grade, f.max_score FROM forms f LEFT JOIN studies s USING (study_id) "
             "WHERE f.year = ? AND f.form_id IN (SELECT DISTINCT form_id FROM results) "
-            "ORDER BY f.study_id, f.subject, f.grade",
+            "ORDER BY CASE f.study_id WHEN 'vpr' THEN 0 WHEN 'oge' THEN 1 "
+            "WHEN 'ege' THEN 2 ELSE 3 END, f.study_id, f.subject, f.grade",
             [self.year],
         ).df()
         forms["study_name"] = forms["study_name"].fillna(forms["study"].str.upper())
@@ -450,7 +451,11 @@ class Explorer:
         ]
 
     def find_form(self, *, study: str = "", subject: str = "", grade: int = 0) -> str:
-        """The form of the year for a study, subject and grade (empty: the first)."""
+        """The form of the year for a study, subject and grade.
+
+        Empty keys take the first form: ВПР before ОГЭ and ЕГЭ, then by
+        subject code and grade.
+        """
         forms = self.forms
         if study:
             forms = forms[forms["study"] == study]

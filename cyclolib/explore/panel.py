@@ -460,20 +460,19 @@ class Panel:
         """
         old = self.selection
         old_form = self.explorer.forms.loc[old.form_id]
-        if year is not None and year != self.explorer.year:
-            self.explorer = self._explorer(int(year))
-        ex = self.explorer
-        study = old_form["study"] if study is None else study
-        subject = old_form["subject"] if subject is None else subject
-        if grade is None:
-            grade = int(old_form["grade"])
-        try:
-            form_id = ex.find_form(study=study, subject=subject, grade=grade)
-        except ExploreError:
-            form_id = ex.find_form(study=study, subject=subject)
         level = old.level if level is None else level
         unit_id = old.unit_id if unit_id is None else unit_id
-        self.selection = self._valid(level, unit_id, form_id)
+        # The unit and its ancestors, known before the year may change
+        chain = [(level, unit_id)]
+        while (up := self.explorer.parent(*chain[-1])) is not None:
+            chain.append(up)
+        if year is not None and year != self.explorer.year:
+            self.explorer = self._explorer(int(year))
+        study = old_form["study"] if study is None else study
+        subject = old_form["subject"] if subject is None else subject
+        grade = int(old_form["grade"]) if grade is None else grade
+        form_id = self._form(study, subject, grade)
+        self.selection = self._valid(chain, form_id)
         if view is not None:
             self._busy = True
             self.view_w.value = view
@@ -481,20 +480,32 @@ class Panel:
         self._fill_options()
         self.refresh()
 
-    def _valid(self, level: str, unit_id: str, form_id: str) -> Selection:
+    def _form(self, study: str, subject: str, grade: int) -> str:
+        """The form asked for, else the nearest one the year has."""
         ex = self.explorer
-        while True:
+        for keys in (
+            {"study": study, "subject": subject, "grade": grade},
+            {"study": study, "subject": subject},
+            {"study": study},
+            {},
+        ):
+            try:
+                return ex.find_form(**keys)
+            except ExploreError:
+                continue
+        raise ExploreError(f"Нет результатов за {ex.year} год")
+
+    def _valid(self, chain: list[tuple[str, str]], form_id: str) -> Selection:
+        """The deepest unit of the chain with results of the form (else the region)."""
+        ex = self.explorer
+        for level, unit_id in chain:
             sel = Selection(level, unit_id, form_id)
             if len(ex._rows(sel)):  # noqa: SLF001
                 return sel
-            parent = ex.parent(level, unit_id)
-            if parent is None:
-                return ex.selection(
-                    study=ex.forms.at[form_id, "study"],
-                    subject=ex.forms.at[form_id, "subject"],
-                    grade=int(ex.forms.at[form_id, "grade"]),
-                )
-            level, unit_id = parent
+        form = ex.forms.loc[form_id]
+        return ex.selection(
+            study=form["study"], subject=form["subject"], grade=int(form["grade"])
+        )
 
     def go_up(self) -> None:
         """Select the parent territory of the unit shown."""

@@ -108,3 +108,26 @@ def test_papermill_renders_the_static_view(tiny_con, tmp_path):
     # The municipality's schools with their figures (s1: 6 participants, s2: 3)
     assert "Школа № 1" in page and "Школа № 2" in page
     assert "Карта заданий" in page and "Распределение баллов" in page
+
+
+def test_kernel_of_a_jupyter_server_is_recognised(monkeypatch):
+    import importlib
+    import subprocess
+    import time
+
+    panel_module = importlib.import_module("cyclolib.explore.panel")
+
+    # A process whose command line reads like JupyterLab's server, and another
+    for name, expected in (("jupyter-lab", True), ("papermill", False)):
+        proc = subprocess.Popen(["bash", "-c", f"exec -a {name} sleep 30"])
+        try:
+            for _ in range(50):  # wait until exec has replaced the command line
+                cmd = open(f"/proc/{proc.pid}/cmdline", "rb").read()
+                if cmd.startswith(name.encode()):
+                    break
+                time.sleep(0.02)
+            monkeypatch.setattr(panel_module.os, "getppid", lambda pid=proc.pid: pid)
+            assert panel_module._parent_is_jupyter_server() is expected
+        finally:
+            proc.kill()
+            proc.wait()

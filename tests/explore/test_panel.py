@@ -132,3 +132,51 @@ def test_public_mode_hides_small_groups(explorer, tmp_path):
     # Every municipality has fewer than 10 participants
     assert public.tables["Единицы"].empty
     assert public.tables["Итоги"].loc[0, "participants"] == 12
+
+
+def test_year_change_keeps_the_deepest_unit_that_exists(tiny_con):
+    import pandas as pd
+
+    from cyclolib import db
+
+    # 2023: the same form for s1 only, one participant without a class
+    db.append(
+        tiny_con,
+        "forms",
+        pd.DataFrame(
+            {
+                "form_id": ["vpr-2023-ma-4"],
+                "study_id": "vpr",
+                "year": 2023,
+                "subject": "ma",
+                "grade": 4,
+                "max_score": 20.0,
+                "n_tasks": 3,
+            }
+        ),
+    )
+    db.append(
+        tiny_con,
+        "results",
+        pd.DataFrame(
+            {
+                "result_id": [100],
+                "form_id": "vpr-2023-ma-4",
+                "school_id": "s1",
+                "student_id": "s1/old",
+                "absent": False,
+                "primary_score": 12.0,
+                "mark": 4,
+                "load_id": 2,
+            }
+        ),
+    )
+    with contextlib.redirect_stdout(io.StringIO()):
+        p = Panel(tiny_con, level="class", unit_id="s1/2024/4/а")
+        assert p.year_w.options == (2024, 2023)
+        p.year_w.value = 2023
+    # The class of 2024 is not in 2023: its school is shown
+    assert (p.selection.level, p.selection.unit_id) == ("school", "s1")
+    assert p.selection.form_id == "vpr-2023-ma-4"
+    assert p.tables["Итоги"].loc[0, "mean_score"] == 12.0
+    assert p.class_w.options == (("— все —", ""), ("без класса", "s1/-"))
