@@ -23,6 +23,7 @@ import pandas as pd
 from .. import db
 from ..config import PARAMS_DIR, settings
 from . import formulas as fm
+from . import sqlvalues as sv
 from .catalogue import Catalogue, load_catalogue
 
 log = logging.getLogger(__name__)
@@ -189,16 +190,9 @@ _UNIT_NAMES_SQL = """
       FROM classes c LEFT JOIN schools s USING (school_id)"""
 
 
-def _form_frame(con, levels) -> pd.DataFrame:
-    sql = _rollup_sql("_form_cls", [], list(_FORM_SUMS), levels)
-    return _fetch(con, f"SELECT * FROM ({sql}) WHERE unit_id IS NOT NULL")
-
-
-def _enrolment(con, cat: Catalogue, levels) -> pd.DataFrame:
-    """Grade enrolment and the participants of schools where it is known."""
-    levels = [lv for lv in levels if lv != "class"]
-    if not levels:
-        return pd.DataFrame(columns=[*FORM, "level", "unit_id", "enrol", "enrol_part"])
+def _enrolment_schools(con, cat: Catalogue) -> None:
+    """``_enrol_sch``: grade enrolment of each school where the context gives it,
+    with the school's participants."""
     field = cat.enrolment_field.replace("{grade}", "' || f.grade::TEXT || '")
     con.execute(f"""
         CREATE OR REPLACE TEMP TABLE _enrol_sch AS
@@ -214,56 +208,6 @@ def _enrolment(con, cat: Catalogue, levels) -> pd.DataFrame:
          AND (e.year IS NULL OR e.year = f.year)
          AND e.field = '{field}'
         WHERE e.enrol IS NOT NULL""")
-    sql = _rollup_sql("_enrol_sch", [], ["enrol", "enrol_part"], levels)
-    return _fetch(con, f"SELECT * FROM ({sql}) WHERE unit_id IS NOT NULL")
-
-
-def _task_frames(con, levels):
-    """Task sums per unit, and the sums per КЭС, КТ and difficulty level."""
-    sql = _rollup_sql("_task_cls", ["position"], _TASK_SUMS, levels)
-    con.execute(f"""
-        CREATE OR REPLACE TEMP TABLE _task_units AS
-        SELECT u.*, i.task, i.max_score, i.level AS task_level
-        FROM ({sql}) u JOIN items i USING (form_id, position)
-        WHERE u.unit_id IS NOT NULL""")
-    tasks = _fetch(
-        con,
-        "SELECT * EXCLUDE (task_level) FROM _task_units ORDER BY level, unit_id, "
-        "form_id, position",
-    )
-    codes = _fetch(
-        con,
-        """
-        WITH keyed AS (
-            SELECT t.*, c.kind, c.code FROM _task_units t
-            JOIN item_codes c USING (form_id, position)
-            UNION ALL
-            SELECT t.*, 'level' AS kind, t.task_level AS code FROM _task_units t
-            WHERE t.task_level IS NOT NULL)
-        SELECT form_id, year, study, subject, grade, level, unit_id, kind, code,
-               sum(s_points) AS s_points, sum(n * max_score) AS s_max, max(n) AS n
-        FROM keyed GROUP BY ALL""",
-    )
-    return tasks, codes
-
-
-def _distribution_frame(con, levels) -> pd.DataFrame:
-    con.execute("""
-        CREATE OR REPLACE TEMP TABLE _dist_cls AS
-        SELECT f.form_id, f.year, f.study, f.subject, f.grade, s.region_id,
-               s.municipality_id, r.school_id, r.class_id,
-               r.primary_score AS score, count(*) AS count
-        FROM results r JOIN _forms f USING (form_id)
-        LEFT JOIN schools s USING (school_id)
-        WHERE NOT r.absent AND r.primary_score IS NOT NULL
-        GROUP BY ALL""")
-    sql = _rollup_sql("_dist_cls", ["score"], ["count"], levels)
-    return _fetch(
-        con,
-        f"""
-        SELECT *, sum(count) OVER (PARTITION BY form_id, level, unit_id) AS n
-        FROM ({sql}) WHERE unit_id IS NOT NULL""",
-    )
 
 
 def _equity_frame(con, form: pd.DataFrame, levels, *, confidence, min_group_size):
@@ -310,83 +254,161 @@ def _compute_table(con, *, year, levels, catalogue, approved_only) -> None:
             f"допустимы {', '.join(LEVELS)}"
         )
     cat = catalogue or load_catalogue()
-    wanted = cat.ids(approved_only=approved_only)
     con.execute("SET enable_progress_bar = false")
     conf = float(settings().get("confidence", 0.95))
     size = int(settings().get("min_group_size", 10))
     opts = {"confidence": conf, "min_group_size": size}
     levels = [lv for lv in LEVELS if lv in levels]
-
-    # Sums of each class, then of each unit
-    years = None if year is None else [year - 1, year]
-    class_sums(con, cat, year=None)
-    if years is not None:
-        con.execute(f"DELETE FROM _form_cls WHERE year NOT IN ({years[0]}, {years[1]})")
-        con.execute(f"DELETE FROM _task_cls WHERE year != {year}")
-    form = _form_frame(con, levels)
-    enrol = _enrolment(con, cat, levels)
-    form = form.merge(
-        enrol[[*FORM, "level", "unit_id", "enrol", "enrol_part"]],
-        on=[*FORM, "level", "unit_id"],
-        how="left",
-    )
-    log.debug("Суммы по единицам: %d строк", len(form))
-
-    blocks = []
-    unit_keys = [*FORM, "level", "unit_id"]
-    current = form if year is None else form[form["year"] == year]
-    blocks.append(fm.form_indicators_from_sums(current, unit_keys, ids=wanted, **opts))
-    if "score_distribution_pct" in wanted:
-        dist = _distribution_frame(con, levels)
-        if year is not None:
-            dist = dist[dist["year"] == year]
-        blocks.append(fm.score_distribution_from_counts(dist, unit_keys, **opts))
-    if wanted & set(fm.PRODUCES["task_completion"] + fm.PRODUCES["code_completion"]):
-        tasks, codes = _task_frames(con, levels)
-        blocks.append(
-            fm.task_indicators_from_sums(
-                tasks.drop(columns="position"), unit_keys, **opts
-            )
-        )
-        blocks.append(
-            fm.code_indicators_from_sums(codes, unit_keys, min_group_size=size)
-        )
-    if wanted & set(fm.PRODUCES["dynamics"]):
-        dyn = _dynamics_frame(form, **opts)
-        blocks.append(dyn if year is None else dyn[dyn["year"] == year])
-    if wanted & set(fm.PRODUCES["equity"]):
-        eq = _equity_frame(con, current, levels, **opts)
-        blocks.append(eq)
-
-    # Keep the indicators the catalogue approves, at their levels
     allowed = cat.levels_frame(approved_only=approved_only)
-    blocks = [b for b in blocks if len(b)]
-    con.register("_allowed", allowed)
-    views = []
-    for k, block in enumerate(blocks):
-        con.register(f"_block{k}", block)
-        views.append(f"SELECT {', '.join(KEYS + fm.VALUE_COLUMNS)} FROM _block{k}")
-    union = " UNION ALL ".join(views)
+    allowed = allowed[allowed["level"].isin(levels)]
+    wanted = allowed.groupby("indicator")["level"].agg(list).to_dict()
+    where = "" if year is None else f"AND year = {int(year)}"
+
     try:
-        con.execute(f"""
-            CREATE OR REPLACE TEMP TABLE _values AS
-            WITH v AS ({union}), names AS ({_UNIT_NAMES_SQL})
-            SELECT v.year, v.study, v.subject, v.grade, v.level, v.unit_id,
-                   coalesce(names.unit_name, v.unit_id) AS unit_name, v.indicator,
-                   coalesce(v.task, '') AS task, v.value, v.n, v.ci_low, v.ci_high,
-                   v.small_group
-            FROM v
-            JOIN _allowed a ON a.indicator = v.indicator AND a.level = v.level
-            LEFT JOIN names ON names.level = v.level AND names.unit_id = v.unit_id""")
+        # Sums of each class, then of each unit
+        class_sums(con, cat, year=None)
+        if year is not None:
+            con.execute(f"DELETE FROM _form_cls WHERE year NOT IN ({year - 1}, {year})")
+            con.execute(f"DELETE FROM _task_cls WHERE year != {int(year)}")
+        _unit_tables(con, cat, levels)
+
+        # Values derived in SQL, one indicator at a time
+        sv.install_macros(con, confidence=conf)
+        counts = _fetch(
+            con,
+            """
+            SELECT DISTINCT n AS c FROM _form_units UNION
+            SELECT DISTINCT n_pct FROM _form_units UNION
+            SELECT DISTINCT n_mark FROM _form_units UNION
+            SELECT DISTINCT n_test FROM _form_units UNION
+            SELECT DISTINCT n FROM _task_units""",
+        )["c"]
+        sv.t_table(con, counts, confidence=conf)
+        con.execute(f"CREATE OR REPLACE TEMP TABLE _names AS {_UNIT_NAMES_SQL}")
+        con.execute(f"CREATE OR REPLACE TEMP TABLE _values ({_VALUES_DDL})")
+        selects = [
+            *sv.form_selects("_form_units", wanted, where=where, size=size),
+            *sv.task_selects("_task_units", wanted, where=where, size=size),
+            *sv.code_selects("_code_units", wanted, where=where, size=size),
+            *sv.distribution_selects("_dist_units", wanted, where=where, size=size),
+        ]
+        if selects:
+            _insert(con, " UNION ALL ".join(f"({sql})" for sql in selects))
+
+        # Dynamics and equity: few units, derived in pandas
+        blocks = []
+        need_dyn = set(wanted) & set(fm.PRODUCES["dynamics"])
+        need_eq = set(wanted) & set(fm.PRODUCES["equity"])
+        if need_dyn or need_eq:
+            form = _fetch(con, "SELECT * FROM _form_units WHERE level != 'class'")
+            current = form if year is None else form[form["year"] == year]
+            if need_dyn:
+                dyn = _dynamics_frame(form, **opts)
+                blocks.append(dyn if year is None else dyn[dyn["year"] == year])
+            if need_eq:
+                blocks.append(_equity_frame(con, current, levels, **opts))
+        con.register("_allowed", allowed)
+        try:
+            for block in blocks:
+                if not len(block):
+                    continue
+                con.register("_block", block)
+                try:
+                    _insert(
+                        con,
+                        f"""
+                        SELECT {sv.COLUMNS} FROM _block
+                        SEMI JOIN _allowed USING (indicator, level)""",
+                    )
+                finally:
+                    con.unregister("_block")
+        finally:
+            con.unregister("_allowed")
     finally:
-        con.unregister("_allowed")
-        for k in range(len(blocks)):
-            con.unregister(f"_block{k}")
         for table in _TEMP_TABLES:
             con.execute(f"DROP TABLE IF EXISTS {table}")
 
 
-_TEMP_TABLES = ("_form_cls", "_task_cls", "_task_units", "_dist_cls", "_enrol_sch")
+_VALUES_DDL = """
+    year INTEGER, study TEXT, subject TEXT, grade INTEGER, level TEXT,
+    unit_id TEXT, unit_name TEXT, indicator TEXT, task TEXT, value DOUBLE,
+    n BIGINT, ci_low DOUBLE, ci_high DOUBLE, small_group BOOLEAN"""
+
+
+def _insert(con, sql: str) -> None:
+    """Append the rows of a SELECT of :data:`sqlvalues.COLUMNS` to ``_values``."""
+    con.execute(f"""
+        INSERT INTO _values
+        SELECT v.year, v.study, v.subject, v.grade, v.level, v.unit_id,
+               coalesce(nm.unit_name, v.unit_id), v.indicator,
+               coalesce(v.task, ''), v.value, v.n, v.ci_low, v.ci_high,
+               v.small_group
+        FROM ({sql}) v ({sv.COLUMNS})
+        LEFT JOIN _names nm ON nm.level = v.level AND nm.unit_id = v.unit_id""")
+
+
+def _unit_tables(con, cat, levels) -> None:
+    """Roll the class sums up into ``_form_units``, ``_task_units``,
+    ``_code_units`` and ``_dist_units``."""
+    form = _rollup_sql("_form_cls", [], list(_FORM_SUMS), levels)
+    enrol_levels = [lv for lv in levels if lv != "class"]
+    if enrol_levels:
+        _enrolment_schools(con, cat)
+        enrol = _rollup_sql("_enrol_sch", [], ["enrol", "enrol_part"], enrol_levels)
+        enrol_join = f"""LEFT JOIN (SELECT * FROM ({enrol}) WHERE unit_id IS NOT NULL)
+            e USING (form_id, year, study, subject, grade, level, unit_id)"""
+        enrol_cols = "e.enrol, e.enrol_part"
+    else:
+        enrol_join, enrol_cols = "", "NULL::DOUBLE AS enrol, NULL::DOUBLE AS enrol_part"
+    con.execute(f"""
+        CREATE OR REPLACE TEMP TABLE _form_units AS
+        SELECT u.*, {enrol_cols}
+        FROM (SELECT * FROM ({form}) WHERE unit_id IS NOT NULL) u {enrol_join}""")
+    tasks = _rollup_sql("_task_cls", ["position"], _TASK_SUMS, levels)
+    con.execute(f"""
+        CREATE OR REPLACE TEMP TABLE _task_units AS
+        SELECT u.*, i.task, i.max_score, i.level AS task_level
+        FROM ({tasks}) u JOIN items i USING (form_id, position)
+        WHERE u.unit_id IS NOT NULL""")
+    con.execute("""
+        CREATE OR REPLACE TEMP TABLE _code_units AS
+        WITH keyed AS (
+            SELECT t.*, c.kind, c.code FROM _task_units t
+            JOIN item_codes c USING (form_id, position)
+            UNION ALL
+            SELECT t.*, 'level' AS kind, t.task_level AS code FROM _task_units t
+            WHERE t.task_level IS NOT NULL)
+        SELECT form_id, year, study, subject, grade, level, unit_id, kind, code,
+               sum(s_points) AS s_points, sum(n * max_score) AS s_max, max(n) AS n
+        FROM keyed GROUP BY ALL""")
+    con.execute("""
+        CREATE OR REPLACE TEMP TABLE _dist_cls AS
+        SELECT f.form_id, f.year, f.study, f.subject, f.grade, s.region_id,
+               s.municipality_id, r.school_id, r.class_id,
+               r.primary_score AS score, count(*) AS count
+        FROM results r JOIN _forms f USING (form_id)
+        LEFT JOIN schools s USING (school_id)
+        WHERE NOT r.absent AND r.primary_score IS NOT NULL
+        GROUP BY ALL""")
+    dist = _rollup_sql("_dist_cls", ["score"], ["count"], levels)
+    con.execute(f"""
+        CREATE OR REPLACE TEMP TABLE _dist_units AS
+        SELECT *, sum(count) OVER (PARTITION BY form_id, level, unit_id) AS n
+        FROM ({dist}) WHERE unit_id IS NOT NULL""")
+
+
+_TEMP_TABLES = (
+    "_form_cls",
+    "_task_cls",
+    "_task_units",
+    "_dist_cls",
+    "_enrol_sch",
+    "_form_units",
+    "_code_units",
+    "_dist_units",
+    "_tq",
+    "_names",
+)
 _ORDER = "year, study, subject, grade, level, unit_id, indicator, task"
 
 
@@ -460,8 +482,7 @@ def _store(con, *, year, version) -> dict:
             else:
                 con.execute("DELETE FROM indicator_values WHERE year = ?", [int(year)])
             con.execute(
-                f"INSERT INTO indicator_values SELECT *, ?, ? FROM _values "
-                f"ORDER BY {_ORDER}",
+                "INSERT INTO indicator_values SELECT *, ?, ? FROM _values",
                 [version, stamp],
             )
         summary = _fetch(

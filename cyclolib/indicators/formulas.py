@@ -187,6 +187,19 @@ def form_sums(results: pd.DataFrame, *, by=None) -> pd.DataFrame:
     by = _by_list(by)
     _require(results, ["absent", "primary_score", "mark"], "Результаты")
     df = results.copy()
+    # Plain floats: nullable integer columns (as read from the database) would
+    # turn comparisons with missing marks into NA
+    for col in (
+        "primary_score",
+        "max_score",
+        "mark",
+        "journal_mark",
+        "test_score",
+        "min_score",
+        "enrolment",
+    ):
+        if col in df:
+            df[col] = pd.to_numeric(df[col], errors="coerce").astype(float)
     part = ~df["absent"].astype(bool)
     pct = 100 * df["primary_score"] / df.get("max_score", np.nan)
     mark = df["mark"].where(part)
