@@ -5,7 +5,8 @@ loaded by the suite (``load_paths``: detect, validate, store in DuckDB). Side by
 side: the plain way of loading the same files, ``pandas.read_csv`` and a DuckDB
 insert of each frame without any validation. Targets: generation well under
 60 s; the suite's load under 60 s and 4 GiB. The demo-sized region in the ВПР
-layout (XLSX) is timed too.
+layout (XLSX) is timed too, and the writing of its ВПР workbooks by the suite's
+writer side by side with xlsxwriter in constant-memory mode.
 """
 
 from __future__ import annotations
@@ -67,6 +68,45 @@ def plain_load(out: str, db_path: str) -> int:
     return n
 
 
+def write_workbooks(folder: str, writer: str) -> tuple[float, int]:
+    """Seconds to write the demo region's ВПР workbooks (generation not timed)."""
+    import time
+
+    import xlsxwriter
+
+    from cyclolib.synth import generate
+    from cyclolib.synth.write import vpr_columns
+    from cyclolib.synth.xlsx import write_text_sheet
+
+    region = generate(seed=1, schools=120, municipalities=8, years=YEARS)
+    municipality_of = dict(
+        zip(
+            region.schools["school_id"],
+            region.schools["municipality_name"],
+            strict=True,
+        )
+    )
+    blocks = [b for b in region.blocks if b.form.study == "vpr"]
+    started = time.perf_counter()
+    cells = 0
+    for i, block in enumerate(blocks):
+        header, cols = vpr_columns(block, municipality_of, 1)
+        path = f"{folder}/{writer}-{i}.xlsx"
+        cells += len(cols) * len(cols[0])
+        if writer == "cyclo":
+            write_text_sheet(Path(path), "Sheet", header, cols)
+            continue
+        wb = xlsxwriter.Workbook(path, {"constant_memory": True})
+        ws = wb.add_worksheet("Sheet")
+        ws.write_row(0, 0, header)
+        for r, values in enumerate(zip(*cols, strict=True), start=1):
+            for c, value in enumerate(values):
+                if value:
+                    ws.write_string(r, c, value)
+        wb.close()
+    return time.perf_counter() - started, cells
+
+
 def main() -> None:
     with tempfile.TemporaryDirectory() as folder:
         big, small = f"{folder}/region", f"{folder}/demo"
@@ -95,3 +135,12 @@ def main() -> None:
 
         demo = measure(generate, small, 120, "xlsx")
         print(row(f"демо-регион XLSX: 120 школ ({demo['result']} результатов)", demo))
+        writers = (
+            ("cyclo", "cyclolib.synth.xlsx"),
+            ("xlsxwriter", "xlsxwriter, constant_memory"),
+        )
+        for writer, label in writers:
+            m = measure(write_workbooks, folder, writer)
+            seconds, cells = m["result"]
+            print(f"  запись книг ВПР демо-региона ({cells} ячеек), {label:<28} "
+                  f"{seconds:6.2f} с")  # fmt: skip

@@ -112,10 +112,10 @@ def _quirk_records(block: Block, file: str, sheet: str | None, xlsx: bool) -> li
     return out
 
 
-def write_vpr_xlsx(
-    path: Path, block: Block, municipality_of: dict[str, str], seed: int
-) -> list:
-    """One ВПР form and year in the 2021 layout; returns the quirk records."""
+def vpr_columns(
+    block: Block, municipality_of: dict[str, str], seed: int
+) -> tuple[list[str], list[np.ndarray]]:
+    """The header and the text columns of one ВПР block in the 2021 layout."""
     form, rows = block.form, block.rows
     n = len(rows)
     absent = rows["absent"].to_numpy()
@@ -139,8 +139,15 @@ def write_vpr_xlsx(
     books = [b.format(g=form.grade) for b in TEXTBOOKS[form.subject]]
     cols.append(np.where(absent, "", np.asarray(books, dtype=object)[school_hash % 2]))
     cols.extend([np.full(n, "", dtype=object)] * 2)
-
     header = VPR_HEAD + [f"балл за {j + 1}" for j in range(k)] + VPR_TAIL
+    return header, cols
+
+
+def write_vpr_xlsx(
+    path: Path, block: Block, municipality_of: dict[str, str], seed: int
+) -> list:
+    """One ВПР form and year in the 2021 layout; returns the quirk records."""
+    header, cols = vpr_columns(block, municipality_of, seed)
     write_text_sheet(path, "Sheet", header, cols)
     return _quirk_records(block, path.name, "Sheet", xlsx=True)
 
