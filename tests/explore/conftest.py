@@ -21,6 +21,8 @@ The expected figures of the tests are worked out by hand from these tables.
 
 from __future__ import annotations
 
+import shutil
+
 import pandas as pd
 import pytest
 
@@ -148,11 +150,24 @@ def fill_tiny_region(con) -> None:
     db.append(con, "task_scores", pd.DataFrame(scores))
 
 
-@pytest.fixture
-def tiny_con(con):
-    """The database of the tiny region (a fresh file per test)."""
+@pytest.fixture(scope="session")
+def tiny_file(tmp_path_factory):
+    """The tiny region's database file, built once per session."""
+    path = tmp_path_factory.mktemp("explore") / "tiny.duckdb"
+    con = db.connect(path)
     fill_tiny_region(con)
-    return con
+    con.close()
+    return path
+
+
+@pytest.fixture
+def tiny_con(tiny_file, tmp_path):
+    """A private copy of the tiny region's database, open for writing."""
+    path = tmp_path / "tiny.duckdb"
+    shutil.copyfile(tiny_file, path)
+    connection = db.connect(path)
+    yield connection
+    connection.close()
 
 
 @pytest.fixture
