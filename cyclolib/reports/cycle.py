@@ -274,7 +274,12 @@ def cyclogram_figure(
             spans.append(list(st["months"]))
             colour.append("#6a1b9a")
 
-    fig = Figure(figsize=(8, 0.32 * len(labels) + 1.0))
+    # Fixed margins: tight_layout would draw the figure once more
+    height = 0.32 * len(labels) + 1.0
+    fig = Figure(figsize=(8, height))
+    fig.subplots_adjust(
+        left=0.36, right=0.98, top=1 - 0.15 / height, bottom=0.7 / height
+    )
     ax = fig.subplots()
     for row, (span, col) in enumerate(zip(spans, colour, strict=True)):
         boxes = [(SCHOOL_MONTHS.index(m) + 0.05, 0.9) for m in span]
@@ -285,5 +290,4 @@ def cyclogram_figure(
     ax.set_xlim(0, 12)
     ax.set_xlabel("месяцы учебного года")
     ax.grid(axis="x", color="#eeeeee")
-    fig.tight_layout()
     return fig

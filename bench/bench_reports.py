@@ -1,0 +1,217 @@
+"""200 school reports of one stage notebook: ``cyclo reports`` against the plain loop.
+
+The plain loop is what a user would write: for each school, papermill's command
+line executes the notebook in a fresh kernel, then ``jupyter nbconvert --to html``
+exports it. It is timed on a sample of schools (it costs seconds per report) and
+its per-report figure is set beside the suite's amortised one. Both run the same
+notebook (00-cyclogram, a chart and a table) on the same database.
+
+Environment: ``CYCLO_BENCH_SCHOOLS`` (default 200), ``CYCLO_BENCH_PLAIN``
+(schools of the plain loop, default 5), ``CYCLO_BENCH_JOBS`` (default 2).
+"""
+
+from __future__ import annotations
+
+import os
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from cyclolib import db
+from cyclolib.config import NOTEBOOKS_DIR
+
+BIN = Path(sys.executable).parent
+NOTEBOOK = NOTEBOOKS_DIR / "00-cyclogram.ipynb"
+DATE = "2024-06-01"
+
+
+def build_region(path: Path, *, schools: int, seed: int = 3) -> list[str]:
+    """A database of ``schools`` schools in 10 municipalities; returns school ids."""
+    rng = np.random.default_rng(seed)
+    con = db.connect(path)
+    munis = [f"m{i:02d}" for i in range(1, 11)]
+    db.append(
+        con,
+        "territories",
+        pd.DataFrame(
+            [("r01", "Регион", "region", None)]
+            + [(m, f"Муниципалитет {m}", "municipality", "r01") for m in munis],
+            columns=["territory_id", "name", "level", "parent_id"],
+        ),
+    )
+    ids = [f"sch{i:06d}" for i in range(1, schools + 1)]
+    db.append(
+        con,
+        "schools",
+        pd.DataFrame(
+            {
+                "school_id": ids,
+                "name": [f"Школа № {i}" for i in range(1, schools + 1)],
+                "municipality_id": [munis[i % len(munis)] for i in range(schools)],
+                "region_id": "r01",
+            }
+        ),
+    )
+    db.append(
+        con,
+        "forms",
+        pd.DataFrame(
+            {
+                "form_id": ["vpr-2024-ma-4", "vpr-2024-ru-4"],
+                "study_id": "vpr",
+                "year": 2024,
+                "subject": ["ma", "ru"],
+                "grade": 4,
+                "max_score": [20.0, 38.0],
+            }
+        ),
+    )
+    # Twenty students per school, one result per form
+    size = 20
+    school = np.repeat(ids, size * 2)
+    n = len(school)
+    form = np.tile(np.repeat(["vpr-2024-ma-4", "vpr-2024-ru-4"], size), schools)
+    student = [f"{s}/{i % size:03d}" for i, s in enumerate(school)]
+    score = rng.integers(0, 20, n).astype(float)
+    db.append(
+        con,
+        "results",
+        pd.DataFrame(
+            {
+                "result_id": np.arange(1, n + 1),
+                "form_id": form,
+                "school_id": school,
+                "student_id": student,
+                "absent": False,
+                "primary_score": score,
+                "mark": np.clip(2 + score // 5, 2, 5).astype(int),
+                "load_id": 1,
+            }
+        ),
+    )
+    con.close()
+    return ids
+
+
+def _run(args: list[str]) -> float:
+    started = time.perf_counter()
+    subprocess.run(args, check=True, capture_output=True)
+    return time.perf_counter() - started
+
+
+def suite(database: Path, out: Path, *, jobs: int, units: list[str] | None) -> float:
+    """Seconds of ``cyclo reports`` for the schools (all, or ``units``)."""
+    args = [
+        str(BIN / "cyclo"),
+        "reports",
+        "--db",
+        str(database),
+        "--out",
+        str(out),
+        "--level",
+        "school",
+        "--stages",
+        "0",
+        "--date",
+        DATE,
+        "--jobs",
+        str(jobs),
+        "--force",
+    ]
+    for unit in units or []:
+        args += ["--unit", unit]
+    return _run(args)
+
+
+def plain_loop(database: Path, out: Path, units: list[str]) -> float:
+    """Seconds of papermill's command line then nbconvert, one school at a time."""
+    out.mkdir(parents=True, exist_ok=True)
+    started = time.perf_counter()
+    for unit in units:
+        executed = out / f"{unit}.ipynb"
+        subprocess.run(
+            [
+                str(BIN / "papermill"),
+                str(NOTEBOOK),
+                str(executed),
+                "-p",
+                "level",
+                "school",
+                "-p",
+                "unit_id",
+                unit,
+                "-p",
+                "db",
+                str(database),
+                "-p",
+                "report_date",
+                DATE,
+                "--no-progress-bar",
+                "--cwd",
+                str(NOTEBOOK.parent),
+            ],
+            check=True,
+            capture_output=True,
+        )
+        subprocess.run(
+            [
+                str(BIN / "jupyter"),
+                "nbconvert",
+                "--to",
+                "html",
+                "--no-input",
+                str(executed),
+            ],
+            check=True,
+            capture_output=True,
+        )
+    return time.perf_counter() - started
+
+
+def main() -> None:
+    schools = int(os.environ.get("CYCLO_BENCH_SCHOOLS", 200))
+    sample = int(os.environ.get("CYCLO_BENCH_PLAIN", 5))
+    jobs = int(os.environ.get("CYCLO_BENCH_JOBS", 2))
+    with tempfile.TemporaryDirectory() as tmp:
+        tmp = Path(tmp)
+        database = tmp / "bench.duckdb"
+        ids = build_region(database, schools=schools)
+        print(f"  {schools} школ, тетрадь {NOTEBOOK.name}, {os.cpu_count()} ядра")
+
+        plain = plain_loop(database, tmp / "plain", ids[:sample])
+        plain_per = plain / sample
+        serial_units = ids[: min(50, schools)]
+        serial = suite(database, tmp / "serial", jobs=1, units=serial_units)
+        batch = suite(database, tmp / "batch", jobs=jobs, units=None)
+        peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+        per = batch / schools
+        sizes = [p.stat().st_size for p in (tmp / "batch").rglob("00-cyclogram.html")]
+
+        print(
+            f"  {'простой цикл papermill + nbconvert':<44} "
+            f"{plain_per:7.2f} с/отчёт  ({sample} школ за {plain:.1f} с)"
+        )
+        print(
+            f"  {'cyclo reports --jobs 1':<44} {serial / len(serial_units):7.2f} "
+            f"с/отчёт  ({len(serial_units)} школ за {serial:.1f} с)"
+        )
+        print(
+            f"  {f'cyclo reports --jobs {jobs}':<44} {per:7.2f} с/отчёт  "
+            f"({schools} школ за {batch:.1f} с)"
+        )
+        print(f"  ускорение против простого цикла: {plain_per / per:.1f}×")
+        print(
+            f"  размер отчёта: медиана {np.median(sizes) / 1024:.0f} КБ, "
+            f"наибольший {max(sizes) / 1024:.0f} КБ"
+        )
+        print(f"  пиковая память процесса-потомка: {peak:.0f} МиБ")
+
+
+if __name__ == "__main__":
+    main()
