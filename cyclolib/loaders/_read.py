@@ -64,6 +64,15 @@ def as_text(values: pd.Series) -> pd.Series:
     )
 
 
+def map_unique(values: pd.Series, func) -> pd.Series:
+    """``values.map(func)``, calling ``func`` once per distinct value."""
+    codes, uniques = pd.factorize(values, use_na_sentinel=False)
+    mapped = np.array([func(v) for v in uniques] + [None], dtype=object)[:-1]
+    return pd.Series(
+        mapped[codes] if len(codes) else [], index=values.index, dtype=object
+    )
+
+
 def _table(path: Path, sheet: str | None, rows: list[list]) -> Table | None:
     """A table from raw rows: the first row is the header; empty rows are dropped."""
     if not rows:

@@ -20,7 +20,7 @@ import pandas as pd
 import pyarrow as pa
 
 from ._forms import STUDY_NAMES, FormKey, known_tasks, marks_from_scale, scale
-from ._read import Table, as_text, cell_text
+from ._read import Table, as_text, cell_text, map_unique
 
 log = logging.getLogger(__name__)
 
@@ -202,7 +202,7 @@ def validate(
         code == "", "нет кода участника", cols["code"], code,
         lambda v, i: f"нет кода участника в столбце «{cols['code']}»",
     )  # fmt: skip
-    journal = data["journal"].str.lower()
+    journal = map_unique(data["journal"], lambda v: str(v).lower())
     rej.flag(
         journal.isin(SHIFTED_JOURNAL).to_numpy(), "строка сдвинута", cols["journal"],
         data["journal"],
@@ -531,7 +531,7 @@ def store(con: duckdb.DuckDBPyConnection, load_id: int, checked: Checked) -> Non
 
     # Classes, students and teachers
     letter = acc["letter"].where(acc["letter"].notna(), None)
-    suffix = letter.fillna("").map(lambda s: f"/{s}" if s else "")
+    suffix = map_unique(letter, lambda s: f"/{s}" if isinstance(s, str) and s else "")
     class_id = acc["school_id"] + f"/{key.year}/{key.grade}" + suffix
     teacher = acc["teacher_id"].replace("", None)
     classes = pd.DataFrame(

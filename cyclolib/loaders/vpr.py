@@ -29,7 +29,7 @@ from ._forms import (
     subjects,
     task_count_signatures,
 )
-from ._read import Table, UnreadableFileError, as_text
+from ._read import Table, UnreadableFileError, as_text, cell_text, map_unique
 from ._results import NO_LETTER, ResultBatch
 
 SOURCE_CONTENT = "из содержимого файла"
@@ -117,15 +117,24 @@ def texts(values: pd.Series) -> pd.Series:
 
 def _letters(values: pd.Series, grade: int | None) -> pd.Series:
     """Class letters in upper case; ``нет``, empty or the bare grade: no letter."""
-    text = texts(values).str.upper()
-    if grade is not None:
-        text = text.str.replace(rf"^{grade}\s*", "", regex=True)
-    return text.where(~text.str.lower().isin(NO_LETTER), None)
+
+    def letter(cell) -> str | None:
+        text = cell_text(cell).upper()
+        if grade is not None:
+            text = re.sub(rf"^{grade}\s*", "", text)
+        return None if text.lower() in NO_LETTER else text
+
+    return map_unique(values, letter)
 
 
 def _genders(values: pd.Series) -> pd.Series:
-    text = texts(values).str.lower()
-    return text.where(text.isin(["м", "ж"]), "")
+    """``м`` or ``ж`` (case ignored); anything else is unknown (empty)."""
+
+    def gender(cell) -> str:
+        text = cell_text(cell).lower()
+        return text if text in ("м", "ж") else ""
+
+    return map_unique(values, gender)
 
 
 def _squash(text: str) -> str:
@@ -219,7 +228,7 @@ def read_2021(table: Table, hints: Hints) -> ResultBatch:
     """The 2021 layout (``логин школы, регион, номер обучающегося, …, балл за N``)."""
     h, f = table.header, table.frame
     code = texts(f[_col(h, "код обучающегося")])
-    firsts = set(code[code.str.fullmatch(r"\d{5}")].str[0])
+    firsts = {c[0] for c in code.unique() if len(c) == 5 and c.isdigit()}
     if len(firsts) == 1:
         hints.offer("grade", int(firsts.pop()), SOURCE_CONTENT)
     task_cols = [
