@@ -43,9 +43,12 @@ bench: $(STAMP) ## speed and memory figures, the suite against the plain way
 reports: $(STAMP) ## HTML reports of every unit of the region for YEAR
 	$(BIN)/cyclo reports --year $(YEAR) --jobs $(JOBS)
 
-lab: $(STAMP) ## JupyterLab in the project's environment
+lab: $(STAMP) ## JupyterLab with the suite's kernel and the demo database
 	test -f $(CYCLO_DB) || $(BIN)/cyclo demo --seed $(SEED) --no-reports
-	$(BIN)/jupyter lab notebooks
+	$(BIN)/python -m ipykernel install --sys-prefix --name python3 \
+	  --display-name "Python 3 (cyclo)" >/dev/null
+	JUPYTER_PREFER_ENV_PATH=1 $(BIN)/jupyter lab notebooks \
+	  $(if $(filter 0,$(shell id -u)),--allow-root)
 
 clean: ## remove generated reports and caches (keeps data/ and .venv)
 	rm -rf reports/*/ reports/index.html .pytest_cache .ruff_cache bench/out
