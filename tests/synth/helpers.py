@@ -59,12 +59,20 @@ def vpr_results(folder: Path) -> pd.DataFrame:
             continue
         _, rows = sheet_rows(folder / f["path"])
         header = rows[0]
-        n_tasks = sum(str(h).startswith("балл за") for h in header)
-        data = pd.DataFrame(rows[1:], columns=header)
-        absent = data["вариант"] == "отсутствовал"
-        total = pd.to_numeric(data["всего баллов"], errors="coerce")
-        task_cols = [f"балл за {j}" for j in range(1, n_tasks + 1)]
-        tasks = data[task_cols].apply(pd.to_numeric, errors="coerce").to_numpy()
+        cells = np.array(rows[1:], dtype=object)
+        col = {h: j for j, h in enumerate(header)}
+
+        def number(name, cells=cells, col=col):
+            return pd.to_numeric(pd.Series(cells[:, col[name]]), errors="coerce")
+
+        task_cols = [j for j, h in enumerate(header) if str(h).startswith("балл за")]
+        tasks = (
+            pd.DataFrame(cells[:, task_cols])
+            .apply(pd.to_numeric, errors="coerce")
+            .to_numpy(dtype=float)
+        )
+        absent = cells[:, col["вариант"]] == "отсутствовал"
+        total = number("всего баллов")
         top = sum(form_maxima(f["subject"], f["grade"]))
         cuts = np.asarray(thresholds(f["subject"], f["grade"]))
         parts.append(
@@ -73,12 +81,10 @@ def vpr_results(folder: Path) -> pd.DataFrame:
                     "year": f["year"],
                     "subject": f["subject"],
                     "grade": f["grade"],
-                    "school_id": data["логин школы"],
-                    "number": data["номер обучающегося"].astype(int),
-                    "code": data["код обучающегося"],
-                    "journal": pd.to_numeric(
-                        data["отметка за предыдущую четверть/триместр"], errors="coerce"
-                    ),
+                    "school_id": cells[:, col["логин школы"]],
+                    "number": number("номер обучающегося").astype(int),
+                    "code": cells[:, col["код обучающегося"]],
+                    "journal": number("отметка за предыдущую четверть/триместр"),
                     "absent": absent,
                     "total": total,
                     "mark": np.where(
