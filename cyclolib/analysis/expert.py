@@ -84,13 +84,15 @@ def similar_schools(
         return same["school_id"].tolist(), f"школы того же кластера: {cluster.iloc[0]}"
     if level == "municipality":
         schools = con.execute(
-            "SELECT school_id, municipality_id, urban FROM schools"
+            "SELECT school_id, municipality_id, CAST(urban AS DOUBLE) AS urban "
+            "FROM schools"
         ).df()
-        rural = schools.assign(r=(schools["urban"] == False) * 100.0)  # noqa: E712
-        share = rural.groupby("municipality_id")["r"].mean()
+        share = (1 - schools["urban"]).groupby(schools["municipality_id"]).mean() * 100
+        share = share.dropna()
         if unit_id not in share.index:
-            return [], "состав школ муниципалитета неизвестен"
-        close = share[(share - share[unit_id]).abs() <= 15].index.drop(unit_id)
+            return [], "тип поселения школ муниципалитета неизвестен"
+        close = share[(share - share[unit_id]).abs() <= 15].index
+        close = close.difference([unit_id])
         chosen = schools[schools["municipality_id"].isin(close)]
         return chosen["school_id"].tolist(), (
             "муниципалитеты с долей сельских школ, отличающейся не более чем на "
