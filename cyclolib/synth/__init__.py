@@ -14,7 +14,6 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-import shutil
 from pathlib import Path
 
 import numpy as np
@@ -304,8 +303,7 @@ def make_region(
     params = load_params("synth")
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    for sub in ("vpr", "results"):
-        shutil.rmtree(out / sub, ignore_errors=True)
+    _remove_previous(out)
     files: list[dict] = []
 
     def add(path: Path, kind: str, layout: str, **extra) -> None:
@@ -426,6 +424,28 @@ def make_region(
         schools, manifest["results"], len(files), out,
     )  # fmt: skip
     return out
+
+
+def _remove_previous(out: Path) -> None:
+    """Remove the files of a region written there before (by its manifest), and
+    nothing else."""
+    old = out / "manifest.json"
+    if not old.is_file():
+        return
+    try:
+        listed = json.loads(old.read_text(encoding="utf-8"))["files"]
+    except (ValueError, KeyError, TypeError):
+        return
+    for entry in listed:
+        path = out / entry["path"]
+        if path.is_file():
+            path.unlink()
+            # Drop folders left empty (vpr/<year>, vpr, results)
+            parent = path.parent
+            while parent != out and not any(parent.iterdir()):
+                parent.rmdir()
+                parent = parent.parent
+    old.unlink()
 
 
 def _jsonable(value):

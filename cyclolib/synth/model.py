@@ -431,8 +431,19 @@ def plan_plants(
         effect = 0.0 if m == n_meas - 1 else float(pl["measure_effect"])
         for s in units:
             delta[s, [i for i, y in enumerate(years) if y > year]] += effect
-        rows.append({"measure": m + 1, "year": year, "units": units, "effect": effect})
-    measures = pd.DataFrame(rows, columns=["measure", "year", "units", "effect"])
+        support = set(units) <= set(low)
+        rows.append(
+            {
+                "measure": m + 1,
+                "year": year,
+                "units": units,
+                "effect": effect,
+                "support": support,
+            }
+        )
+    measures = pd.DataFrame(
+        rows, columns=["measure", "year", "units", "effect", "support"]
+    )
     return {
         "inflated": inflated,
         "cohort_year": cohort_year,

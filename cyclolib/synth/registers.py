@@ -15,9 +15,10 @@ MEASURES = (
     ("operational", "Адресная методическая помощь школам по итогам ВПР"),
     ("pd_need", "Курсы повышения квалификации учителей начальных классов"),
     ("conditions", "Дополнительные занятия для обучающихся с трудностями в учёбе"),
-    ("programmes", "Программа поддержки школ с низкими результатами"),
     ("method_associations", "Работа муниципальных методических объединений"),
 )
+# The measure for schools with low results.
+SUPPORT = ("programmes", "Программа поддержки школ с низкими результатами")
 
 MEASURE_INDICATOR = "vpr_mean_pct"
 
@@ -85,6 +86,8 @@ def make_decisions(
             level, unit = "region", region_id(region["code"])
             body = f"Министерство образования ({region['name']})"
         use_kind, title = MEASURES[int(rng.integers(len(MEASURES)))]
+        if m.support:
+            use_kind, title = SUPPORT
         month, day = int(rng.integers(9, 13)), int(rng.integers(1, 29))
         base = float(baseline.reindex(units).mean())
         rows.append(

@@ -179,3 +179,17 @@ def test_bad_arguments_are_explained(tmp_path, kwargs, message):
     with pytest.raises(SynthError) as err:
         make_region(**args)
     assert str(err.value) == message
+
+
+def test_a_new_region_replaces_only_the_old_region(tmp_path):
+    kwargs = dict(seed=1, schools=6, municipalities=1, out_dir=tmp_path)
+    make_region(**kwargs, years=[2023, 2024], fmt="xlsx")
+    (tmp_path / "notes.txt").write_text("не трогать", encoding="utf-8")
+    make_region(**kwargs, years=[2024], fmt="csv")
+    left = sorted(p.relative_to(tmp_path).as_posix() for p in tmp_path.rglob("*"))
+    listed = sorted(f["path"] for f in manifest(tmp_path)["files"])
+    assert not (tmp_path / "vpr").exists()
+    assert not (tmp_path / "schools.xlsx").exists()
+    assert [p for p in left if "." in p.rsplit("/", 1)[-1]] == sorted(
+        [*listed, "manifest.json", "notes.txt"]
+    )
