@@ -245,8 +245,9 @@ def _dynamics_frame(form: pd.DataFrame, *, confidence, min_group_size):
     return out
 
 
-def _compute_table(con, *, year, levels, catalogue, approved_only) -> None:
-    """Compute the values into the temporary table ``_values``."""
+def _compute_table(con, *, year, levels, catalogue, approved_only, stamp=None) -> None:
+    """Compute the values into the temporary table ``_values``, or straight
+    into ``indicator_values`` when ``stamp`` (version, time) is given."""
     bad = [lv for lv in levels if lv not in LEVELS]
     if bad or not levels:
         raise ValueError(
@@ -285,7 +286,8 @@ def _compute_table(con, *, year, levels, catalogue, approved_only) -> None:
         )["c"]
         sv.t_table(con, counts, confidence=conf)
         con.execute(f"CREATE OR REPLACE TEMP TABLE _names AS {_UNIT_NAMES_SQL}")
-        con.execute(f"CREATE OR REPLACE TEMP TABLE _values ({_VALUES_DDL})")
+        if stamp is None:
+            con.execute(f"CREATE OR REPLACE TEMP TABLE _values ({_VALUES_DDL})")
         selects = [
             *sv.form_selects("_form_units", wanted, where=where, size=size),
             *sv.task_selects("_task_units", wanted, where=where, size=size),
@@ -293,7 +295,7 @@ def _compute_table(con, *, year, levels, catalogue, approved_only) -> None:
             *sv.distribution_selects("_dist_units", wanted, where=where, size=size),
         ]
         if selects:
-            _insert(con, " UNION ALL ".join(f"({sql})" for sql in selects))
+            _insert(con, " UNION ALL ".join(f"({sql})" for sql in selects), stamp)
 
         # Dynamics and equity: few units, derived in pandas
         blocks = []
@@ -319,6 +321,7 @@ def _compute_table(con, *, year, levels, catalogue, approved_only) -> None:
                         f"""
                         SELECT {sv.COLUMNS} FROM _block
                         SEMI JOIN _allowed USING (indicator, level)""",
+                        stamp,
                     )
                 finally:
                     con.unregister("_block")
@@ -335,16 +338,23 @@ _VALUES_DDL = """
     n BIGINT, ci_low DOUBLE, ci_high DOUBLE, small_group BOOLEAN"""
 
 
-def _insert(con, sql: str) -> None:
-    """Append the rows of a SELECT of :data:`sqlvalues.COLUMNS` to ``_values``."""
-    con.execute(f"""
-        INSERT INTO _values
+def _insert(con, sql: str, stamp=None) -> None:
+    """Append the rows of a SELECT of :data:`sqlvalues.COLUMNS` to ``_values``
+    (or, with ``stamp``, to ``indicator_values`` with the version and time)."""
+    target, extra, args = "_values", "", []
+    if stamp is not None:
+        target, extra, args = "indicator_values", ", ?, ?", list(stamp)
+    con.execute(
+        f"""
+        INSERT INTO {target}
         SELECT v.year, v.study, v.subject, v.grade, v.level, v.unit_id,
                coalesce(nm.unit_name, v.unit_id), v.indicator,
                coalesce(v.task, ''), v.value, v.n, v.ci_low, v.ci_high,
-               v.small_group
+               v.small_group{extra}
         FROM ({sql}) v ({sv.COLUMNS})
-        LEFT JOIN _names nm ON nm.level = v.level AND nm.unit_id = v.unit_id""")
+        LEFT JOIN _names nm ON nm.level = v.level AND nm.unit_id = v.unit_id""",
+        args,
+    )
 
 
 def _unit_tables(con, cat, levels) -> None:
@@ -472,35 +482,41 @@ def store_values(
     return _store(con, year=year, version=version)["rows"]
 
 
-def _store(con, *, year, version) -> dict:
-    version = version or params_version()
-    stamp = datetime.now().replace(microsecond=0)
-    try:
-        with db.transaction(con):
-            if year is None:
-                con.execute("DELETE FROM indicator_values")
-            else:
-                con.execute("DELETE FROM indicator_values WHERE year = ?", [int(year)])
-            con.execute(
-                "INSERT INTO indicator_values SELECT *, ?, ? FROM _values",
-                [version, stamp],
-            )
-        summary = _fetch(
-            con,
-            """
-            SELECT count(*) AS rows, count(DISTINCT indicator) AS indicators,
-                   count(DISTINCT unit_id) FILTER (level = 'region') AS region,
-                   count(DISTINCT unit_id) FILTER (level = 'municipality')
-                       AS municipality,
-                   count(DISTINCT unit_id) FILTER (level = 'school') AS school,
-                   count(DISTINCT unit_id) FILTER (level = 'class') AS class
-            FROM _values""",
-        ).iloc[0]
-    finally:
-        con.execute("DROP TABLE IF EXISTS _values")
-    out = {k: int(v) for k, v in summary.items()}
+_SUMMARY = """
+    SELECT count(*) AS rows, count(DISTINCT indicator) AS indicators,
+           count(DISTINCT unit_id) FILTER (level = 'region') AS region,
+           count(DISTINCT unit_id) FILTER (level = 'municipality') AS municipality,
+           count(DISTINCT unit_id) FILTER (level = 'school') AS school,
+           count(DISTINCT unit_id) FILTER (level = 'class') AS class
+    FROM indicator_values WHERE params_version = ? AND computed_at = ?"""
+
+
+def _summary(con, version, stamp) -> dict:
+    row = _fetch(con, _SUMMARY, [version, stamp]).iloc[0]
+    out = {k: int(v) for k, v in row.items()}
     out["version"] = version
     return out
+
+
+def _delete(con, year) -> None:
+    if year is None:
+        con.execute("DELETE FROM indicator_values")
+    else:
+        con.execute("DELETE FROM indicator_values WHERE year = ?", [int(year)])
+
+
+def _store(con, *, year, version) -> dict:
+    """Move ``_values`` into ``indicator_values``, replacing the old values."""
+    stamp = (version or params_version(), datetime.now().replace(microsecond=0))
+    try:
+        with db.transaction(con):
+            _delete(con, year)
+            con.execute(
+                "INSERT INTO indicator_values SELECT *, ?, ? FROM _values", list(stamp)
+            )
+    finally:
+        con.execute("DROP TABLE IF EXISTS _values")
+    return _summary(con, *stamp)
 
 
 def compute(
@@ -525,10 +541,18 @@ def compute(
         ``rows``, ``indicators``, the number of units of each level
         (``region``, ``municipality``, ``school``, ``class``) and ``version``.
     """
-    _compute_table(
-        con, year=year, levels=levels, catalogue=catalogue, approved_only=approved_only
-    )
-    return _store(con, year=year, version=version)
+    stamp = (version or params_version(), datetime.now().replace(microsecond=0))
+    with db.transaction(con):
+        _delete(con, year)
+        _compute_table(
+            con,
+            year=year,
+            levels=levels,
+            catalogue=catalogue,
+            approved_only=approved_only,
+            stamp=stamp,
+        )
+    return _summary(con, *stamp)
 
 
 def values(
