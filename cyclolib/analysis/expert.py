@@ -153,4 +153,4 @@ def comparison(
         "quality_pct",
         "diff_mean_pct",
     ]
-    return out[cols], how
+    return out[cols].reset_index(drop=True), how
