@@ -83,18 +83,16 @@ def test_region_loads_without_rejects(tmp_path, con):
     assert schools == 10
 
 
-def test_quirks_are_exactly_the_rejects(small_quirky, con):
-    # Reference: the ground truth's list of spoiled rows
+def _check_quirks(folder, con) -> None:
+    """Load a region with bad rows: the rejects are exactly the planted rows."""
     files = [
-        small_quirky / f["path"]
-        for f in manifest(small_quirky)["files"]
-        if f["kind"] in LOADED
+        folder / f["path"] for f in manifest(folder)["files"] if f["kind"] in LOADED
     ]
     report = load_paths(con, files)
     assert report.exit_status == 1
     rejects = con.execute('SELECT file, row, "column" FROM rejects').df()
     found = sorted(rejects.itertuples(index=False, name=None))
-    planted = truth(small_quirky)["quirks"]
+    planted = truth(folder)["quirks"]
     assert len(planted) == 10
     assert {q["kind"] for q in planted} == {
         "task_above_max", "total_mismatch", "journal_mark_zh",
@@ -104,5 +102,21 @@ def test_quirks_are_exactly_the_rejects(small_quirky, con):
         (q["file"].split("/")[-1], q["row"], q["column"]) for q in planted
     )
     assert found == expected
-    listed = pd.read_csv(small_quirky / "ground_truth.csv")
+    listed = pd.read_csv(folder / "ground_truth.csv")
     assert (listed["category"] == "quirk").sum() == 10
+
+
+def test_quirks_are_exactly_the_rejects(small_quirky, con):
+    # Reference: the ground truth's list of spoiled rows (ВПР workbooks)
+    _check_quirks(small_quirky, con)
+
+
+def test_quirks_are_exactly_the_rejects_in_csv(tmp_path, con):
+    # Reference: the ground truth's list of spoiled rows (exchange format)
+    from cyclolib.synth import make_region
+
+    folder = make_region(
+        seed=3, schools=12, municipalities=2, years=[2024], out_dir=tmp_path,
+        fmt="csv", quirks=True,
+    )  # fmt: skip
+    _check_quirks(folder, con)
