@@ -10,7 +10,8 @@ import pytest
 from cyclolib.nb import iter_notebooks
 from cyclolib.reports import runner
 
-NOTEBOOKS = list(iter_notebooks())
+# The cyclogram and the eight stages; other notebooks have their own tests
+NOTEBOOKS = [p for p in iter_notebooks() if int(p.stem[:2]) <= 8]
 MINE = [p for p in NOTEBOOKS if p.stem[:2] not in {"02", "04"}]
 CONVENTION = {
     "level": ("str", '"region"', "уровень: region, municipality или school"),
@@ -66,6 +67,7 @@ def test_every_notebook_runs_for_region_municipality_and_school(nb_db, tmp_path)
     batch = runner.plan(
         db=nb_db,
         unit_ids=["r22", "m02", "sch000103"],
+        stages=[p.stem for p in NOTEBOOKS],
         out=tmp_path,
         report_date="2024-06-01",
     )

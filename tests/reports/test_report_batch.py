@@ -36,31 +36,49 @@ def _notebook_dir(tmp_path, source: str):
     return folder
 
 
-def test_reports_of_a_level_within_a_territory_go_to_their_folders(make_reports):
-    batch = make_reports(levels=["school"], within="m01", stages=["0"])
-    assert [o.unit_id for o in batch.outcomes] == [
+@pytest.fixture(scope="module")
+def published(small_db, tmp_path_factory):
+    """Public reports of stages 00 and 03 for a region, a municipality, two schools."""
+    out = tmp_path_factory.mktemp("published") / "reports"
+    batch = runner.plan(
+        db=small_db,
+        unit_ids=["r22", "m01", "sch000101", "sch000103"],
+        stages=["0", "3"],
+        out=out,
+        report_date="2024-06-01",
+    )
+    runner.run(batch)
+    return batch, out
+
+
+def test_units_of_a_level_within_a_territory_go_to_their_folders(small_db, tmp_path):
+    batch = runner.plan(
+        db=small_db, levels=["school"], within="m01", stages=["0"], out=tmp_path
+    )
+    assert [j.unit["unit_id"] for j in batch.jobs] == [
         "sch000101",
         "sch000102",
         "sch000103",
     ]
-    for outcome in batch.outcomes:
-        assert outcome.status == "done"
-        assert outcome.html.endswith(f"2024/school/{outcome.unit_id}/00-cyclogram.html")
-        assert outcome.ipynb.endswith(".ipynb")
-
-
-def test_municipalities_of_the_region_and_the_region_itself(make_reports):
-    batch = make_reports(levels=["region", "municipality"], within="r22", stages=["0"])
-    assert [(o.level, o.unit_id) for o in batch.outcomes] == [
-        ("region", "r22"),
+    for job in batch.jobs:
+        assert job.out_dir == str(tmp_path / "2024" / "school" / job.unit["unit_id"])
+    batch = runner.plan(
+        db=small_db, levels=["region", "municipality"], within="r22", out=tmp_path
+    )
+    assert sorted({(j.unit["level"], j.unit["unit_id"]) for j in batch.jobs}) == [
         ("municipality", "m01"),
         ("municipality", "m02"),
+        ("region", "r22"),
     ]
 
 
-def test_the_html_is_offline_titled_contented_and_small(make_reports):
-    batch = make_reports(unit_ids=["sch000101"], stages=["0", "1", "3"])
+def test_the_html_is_offline_titled_contented_and_small(published):
+    batch, _ = published
+    assert [o.status for o in batch.outcomes] == ["done"] * 8
     for outcome in batch.outcomes:
+        assert outcome.html.endswith(
+            f"2024/{outcome.level}/{outcome.unit_id}/{outcome.stage}.html"
+        )
         page = _page(outcome.html)
         # No code, no scripts, nothing fetched from a server
         assert "<script" not in page
@@ -69,30 +87,32 @@ def test_the_html_is_offline_titled_contented_and_small(make_reports):
         assert not re.search(r"(src|href)=[\"']?(https?:)?//", page)
         # The unit and the date in the title; Russian headings in a contents box
         title = re.search(r"<title>(.*)</title>", page).group(1)
-        assert "Школа № 1" in title and "2024-06-01" in title
+        assert title.endswith(" — 2024-06-01")
         assert '<nav class="toc"><p>Содержание</p>' in page
-        # Typical school report under 150 KB
+        # A typical school report stays under 150 KB
         assert outcome.size < 150_000
-    figures = re.findall(
-        r'<img alt="([^"]+)" src="data:image/png;base64,', _page(batch.outcomes[0].html)
-    )
+    school = next(o for o in batch.outcomes if o.unit_id == "sch000101")
+    page = _page(school.html)
+    assert "<title>Циклограмма управления качеством образования — Школа № 1 — " in page
+    figures = re.findall(r'<img alt="([^"]+)" src="data:image/png;base64,', page)
     assert figures == ["Стадии цикла на месяцах учебного года"]
 
 
-def test_index_links_every_report_with_a_summary_per_unit(make_reports, tmp_path):
-    batch = make_reports(levels=["school"], within="m02", stages=["0", "3"])
-    page = _page(index.write_index(tmp_path / "reports"))
+def test_index_links_every_report_with_a_summary_per_unit(published):
+    batch, out = published
+    page = _page(index.write_index(out))
     for outcome in batch.outcomes:
-        assert f'href="2024/school/{outcome.unit_id}/{outcome.stage}.html"' in page
-    # The summary of notebook 00 (the first stage with one)
-    assert "стадий выполнено: 2 из 8; школ с результатами: 1 из 1" in page
-    assert page.count("<tr><td>sch0002") == 2
+        href = f"2024/{outcome.level}/{outcome.unit_id}/{outcome.stage}.html"
+        assert f'href="{href}"' in page
+    # The summary of notebook 00 (the first stage that gives one), once per unit
+    assert page.count("стадий выполнено: 2 из 8; школ с результатами: 1 из 1") == 2
+    assert page.count("<tr><td>") == 4
 
 
-def test_a_planted_script_name_is_escaped_everywhere(make_reports, tmp_path):
-    batch = make_reports(unit_ids=["r22", "m01", "sch000103"], stages=["0", "3"])
+def test_a_planted_script_name_is_escaped_everywhere(published):
+    batch, out = published
     pages = [_page(o.html) for o in batch.outcomes]
-    pages.append(_page(index.write_index(tmp_path / "reports")))
+    pages.append(_page(index.write_index(out)))
     for page in pages:
         assert "<script>alert(1)</script>" not in page
         assert "<script" not in page
