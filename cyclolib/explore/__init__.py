@@ -17,7 +17,7 @@ from .core import (
     mark_thresholds,
     task_status,
 )
-from .panel import Panel, is_interactive, panel, show_static
+from .panel import Panel, StaticView, is_interactive, panel, show_static
 from .tables import labelled, save_tables
 
 __all__ = [
@@ -30,6 +30,7 @@ __all__ = [
     "mark_thresholds",
     "task_status",
     "Panel",
+    "StaticView",
     "is_interactive",
     "panel",
     "show_static",

@@ -593,6 +593,17 @@ class Panel:
         display(self.widget)
 
 
+class StaticView(dict):
+    """The tables of a static view, by sheet name, already displayed.
+
+    As a cell's value it displays nothing more (a plain dict would print the
+    frames once again).
+    """
+
+    def _ipython_display_(self) -> None:
+        return None
+
+
 def show_static(
     ex: Explorer,
     sel: Selection,
@@ -600,7 +611,7 @@ def show_static(
     ctx: Any = None,
     public: bool = False,
     views=tuple(VIEWS),
-) -> dict[str, pd.DataFrame]:
+) -> StaticView:
     """Display views of a selection once, as HTML tables and PNG figures.
 
     With a notebook context (``cyclolib.nb.setup``) its ``heading``, ``show``
@@ -611,7 +622,7 @@ def show_static(
     from IPython.display import HTML, Image, display
 
     public = bool(public or getattr(ctx, "public", False))
-    shown: dict[str, pd.DataFrame] = {}
+    shown = StaticView()
     for view in views:
         tables = view_tables(ex, sel, view)
         if public:
@@ -649,7 +660,7 @@ def panel(
     public: bool | None = None,
     interactive: bool | None = None,
     views=tuple(VIEWS),
-) -> Panel | dict[str, pd.DataFrame]:
+) -> Panel | StaticView:
     """The exploration panel in JupyterLab, its static view in a batch.
 
     Parameters

@@ -108,6 +108,8 @@ def test_papermill_renders_the_static_view(tiny_con, tmp_path):
     # The municipality's schools with their figures (s1: 6 participants, s2: 3)
     assert "Школа № 1" in page and "Школа № 2" in page
     assert "Карта заданий" in page and "Распределение баллов" in page
+    # The cell's value (the tables shown) is not printed once more
+    assert "'Итоги'" not in page and "&#x27;Итоги&#x27;" not in page
 
 
 def test_kernel_of_a_jupyter_server_is_recognised(monkeypatch):
