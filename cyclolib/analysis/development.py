@@ -208,6 +208,13 @@ def skill_deficits(
     ]
 
 
+def _label(kind: str, code: str, name) -> str:
+    named = isinstance(name, str) and bool(name)
+    if kind == "task":
+        return f"задание {code}" + (f" ({name})" if named else "")
+    return f"{name} ({code})" if named else str(code)
+
+
 def development_topics(deficits: pd.DataFrame) -> pd.DataFrame:
     """Topics for qualification programmes and methodical associations.
 
@@ -222,7 +229,8 @@ def development_topics(deficits: pd.DataFrame) -> pd.DataFrame:
         ``subject, grade, kind, code, topic, units, unit_list, completion``: one
         row per code that is a deficit somewhere, with the number of units that
         have it, the units, and their mean completion; most frequent first. The
-        ``topic`` reads «Математика, 5 класс: <name of the code> (<code>)».
+        ``topic`` reads «Математика, 5 класс: <name of the code> (<code>)», or
+        «…: задание <label> (<skill>)» for forms without codes.
     """
     subjects = load_params("subjects")
     d = deficits[deficits["deficit"]]
@@ -237,9 +245,14 @@ def development_topics(deficits: pd.DataFrame) -> pd.DataFrame:
         .reset_index()
     )
     out["topic"] = [
-        f"{subjects.get(s, s)}, {g} класс: {n if isinstance(n, str) and n else c} ({c})"
-        for s, g, n, c in zip(
-            out["subject"], out["grade"], out["name"], out["code"], strict=True
+        f"{subjects.get(s, s)}, {g} класс: {_label(k, c, n)}"
+        for s, g, k, c, n in zip(
+            out["subject"],
+            out["grade"],
+            out["kind"],
+            out["code"],
+            out["name"],
+            strict=True,
         )
     ]
     out = out.sort_values(["units", "completion"], ascending=[False, True])

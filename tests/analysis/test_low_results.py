@@ -72,6 +72,17 @@ def test_task_completion_and_deficits_by_hand(con):
     assert topics["units"].tolist() == [1, 1]
 
 
+def test_forms_without_codes_name_their_tasks(con):
+    add_schools(con, {"s1": ("m1", 0.0, True)})
+    add_results(
+        con, [(2021, "ma", 5, "s1", 0.0, 2, None)] * 10, task_scores=[[0, 1]] * 10
+    )
+    _items(con, "vpr-2021-ma-5", [("1", 1, "Б"), ("2", 1, "Б")])
+    topics = dev.development_topics(dev.skill_deficits(con, year=2021))
+    # Task 1: 0 of 10 points (insufficient); task 2: 10 of 10 (sufficient).
+    assert topics["topic"].tolist() == ["Математика, 5 класс: задание 1 (умение 1)"]
+
+
 def test_small_groups_are_not_judged(con):
     add_schools(con, {"s1": ("m1", 0.0, True)})
     add_results(con, [(2021, "ma", 5, "s1", 0.0, 2, None)] * 3, task_scores=[[0]] * 3)
