@@ -504,14 +504,18 @@ def make_block(
     )
     honest = ability + rng.normal(0, st["occasion_sd"], n)
     session = honest.copy()
-    kind = np.array([plans["inflated"].get(int(s), "") for s in s_idx], dtype=object)
+    n_schools = len(schools)
+    school_kind = np.full(n_schools, "", dtype=object)
+    for s, k in plans["inflated"].items():
+        school_kind[s] = k
+    kind = school_kind[s_idx]
     if vpr:
         session[kind == "boundary_scores"] += pl["score_lift"]
         if form.grade == 4:
-            jump = np.array(
-                [plans["cohort_year"].get(int(s)) == year for s in s_idx], dtype=bool
-            )
-            session[jump] += pl["cohort_lift"]
+            jumps = np.zeros(n_schools, dtype=bool)
+            for s, y in plans["cohort_year"].items():
+                jumps[s] = y == year
+            session[jumps[s_idx]] += pl["cohort_lift"]
     share = st["absent_share"] if vpr else st["absent_share"] / 10
     absent = rng.random(n) < share
 
