@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
 
@@ -48,9 +49,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def summary(report: LoadReport) -> str:
     """The report as Russian text: a table of files and the top reasons."""
     frame = report.to_frame()
+    names = _short_names([f.path for f in report.files])
     table = pd.DataFrame(
         {
-            "файл": frame["file"],
+            "файл": names,
             "формат": frame["layout"].map(lambda v: LAYOUT_NAMES.get(v, "—")),
             "итог": frame["status"].map(STATUS),
             "строк": frame["rows_read"],
@@ -59,9 +61,9 @@ def summary(report: LoadReport) -> str:
         }
     )
     lines = [table.to_string(index=False), ""]
-    for f in report.files:
+    for f, name in zip(report.files, names, strict=True):
         if f.messages:
-            lines.append(f"{f.path.name}:")
+            lines.append(f"{name}:")
             lines.extend(f"  {m}" for m in f.messages)
     reasons = report.reasons
     if reasons:
@@ -75,6 +77,17 @@ def summary(report: LoadReport) -> str:
         f"отклонено {totals['rejected']}.",
     ]
     return "\n".join(lines)
+
+
+def _short_names(paths: list[Path]) -> list[str]:
+    """Paths relative to their common folder: ``2020/Математика 4.xlsx``."""
+    if not paths:
+        return []
+    try:
+        root = Path(os.path.commonpath([p.resolve().parent for p in paths]))
+        return [str(p.resolve().relative_to(root)) for p in paths]
+    except ValueError:
+        return [p.name for p in paths]
 
 
 def export_rejects(con, load_ids: list[int], path: Path) -> int:

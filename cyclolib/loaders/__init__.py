@@ -404,18 +404,20 @@ def _failed(report: FileReport, message: str) -> None:
     report.messages.append(message)
 
 
-def _hints(options: dict, path: Path) -> vpr.Hints:
-    hints = vpr.Hints()
-    return hints
+def _sources(hints: vpr.Hints) -> str:
+    """``год 2021 (из имени файла), предмет ma (…), класс 4 (…)``."""
+    return ", ".join(
+        f"{label} {getattr(hints, field)} ({hints.sources.get(field, 'из файла')})"
+        for label, field in (
+            ("год", "year"),
+            ("предмет", "subject"),
+            ("класс", "grade"),
+        )
+    )
 
 
 def _describe(report: FileReport, batch, hints: vpr.Hints, checked) -> None:
-    key = batch.key
-    parts = [
-        f"{n} {getattr(hints, f)} ({hints.sources.get(f, 'из файла')})"
-        for n, f in (("год", "year"), ("предмет", "subject"), ("класс", "grade"))
-    ]
-    report.messages.append(f"работа {key.form_id}: " + ", ".join(parts))
+    report.messages.append(f"работа {batch.key.form_id}: {_sources(hints)}")
     report.messages.append(f"максимальные баллы заданий: {checked.max_source}")
     report.messages.extend(checked.warnings)
 
@@ -443,14 +445,6 @@ def _results(con, report: FileReport, batches, hints, load_id) -> list[pd.DataFr
     return rejects
 
 
-def _vpr_hints(path: Path, content_first, options: dict) -> vpr.Hints:
-    hints = vpr.Hints()
-    content_first(hints)
-    vpr.name_hints(hints, path.stem)
-    vpr.option_hints(hints, options["year"], options["subject"], options["grade"])
-    return hints
-
-
 def _load_vpr2020(con, tables, report, options, load_id):
     table = tables[0]
     hints = vpr.Hints()
@@ -476,23 +470,14 @@ def _load_vpr2022(con, tables, report, options, load_id):
 
 
 def _read_with_hints(table: Table, hints: vpr.Hints, options: dict, reader):
-    """Run a layout reader whose content hints come first, then name and options.
+    """Run a layout reader: its content first, then the file name, then options."""
 
-    The reader offers what the content says and then calls ``finish_form``;
-    name and option hints are added just before, in that order.
-    """
-    original = vpr.finish_form
-
-    def finish(h, t, n, **kw):
+    def later(h: vpr.Hints) -> None:
         vpr.name_hints(h, table.path.stem)
         vpr.option_hints(h, options["year"], options["subject"], options["grade"])
-        return original(h, t, n, **kw)
 
-    vpr.finish_form = finish
-    try:
-        return reader(table, hints)
-    finally:
-        vpr.finish_form = original
+    hints.later = later
+    return reader(table, hints)
 
 
 def _load_schools(con, tables, report, options, load_id):
@@ -633,7 +618,7 @@ def _load_kim(con, tables, report, options, load_id):
     report.accepted = len(table.frame)
     report.messages.append(
         f"работа {key.form_id}: заданий {len(items)}, кодов КЭС/КТ {len(codes)}; "
-        + ", ".join(f"{f} — {s}" for f, s in hints.sources.items())
+        + _sources(hints)
     )
     return []
 

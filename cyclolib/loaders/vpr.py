@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import pandas as pd
@@ -46,6 +47,9 @@ class Hints:
     subject: str | None = None
     grade: int | None = None
     sources: dict | None = None
+
+    # Sources asked after the file's content: the file name, then the options.
+    later: Callable[[Hints], None] | None = None
 
     def __post_init__(self):
         self.sources = dict(self.sources or {})
@@ -79,6 +83,8 @@ def finish_form(
     hints: Hints, table: Table, n_tasks: int, *, study: str = "vpr"
 ) -> FormKey:
     """The form, once every source has been asked; a clear error if still unknown."""
+    if hints.later is not None:
+        hints.later(hints)
     if hints.year is not None and (hints.subject is None or hints.grade is None):
         fitting = task_count_signatures(hints.year, hints.grade).get(n_tasks, [])
         if hints.subject is not None:
