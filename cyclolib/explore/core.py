@@ -10,7 +10,7 @@ selection changes.
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 
 import duckdb
 import numpy as np
@@ -38,6 +38,7 @@ STATUS_NAMES = {
     "unknown": "уровень не задан",
 }
 NO_CLASS = "/-"
+NO_TERRITORY = "-"  # the id of the municipality and region of schools of none
 SIMILAR_COUNT = 10
 
 
@@ -70,6 +71,8 @@ class _Sums:
     marks: np.ndarray  # counts of «2» … «5»
     score_sum: np.ndarray
     score_n: np.ndarray
+    test_sum: np.ndarray  # ЕГЭ test scores
+    test_n: np.ndarray
     hist: np.ndarray  # participants at each primary score
     points: np.ndarray  # points per task
     full: np.ndarray  # participants with full credit per task
@@ -258,7 +261,8 @@ class Explorer:
         base = (
             "SELECT r.result_id, r.form_id, r.school_id, "
             f"coalesce(r.class_id, r.school_id || '{NO_CLASS}') AS class_key, "
-            "r.primary_score, r.mark FROM results r JOIN forms f USING (form_id) "
+            "r.primary_score, r.mark, r.test_score "
+            "FROM results r JOIN forms f USING (form_id) "
             "WHERE f.year = ? AND NOT r.absent"
         )
         # Participants, marks and scores per form and class
@@ -267,7 +271,9 @@ class Explorer:
             "count(*) AS n, "
             + ", ".join(f"count(*) FILTER (WHERE mark = {m}) AS n{m}" for m in MARKS)
             + ", coalesce(sum(primary_score), 0) AS score_sum, "
-            "count(primary_score) AS score_n FROM r GROUP BY ALL "
+            "count(primary_score) AS score_n, "
+            "coalesce(sum(test_score), 0) AS test_sum, count(test_score) AS test_n "
+            "FROM r GROUP BY ALL "
             "ORDER BY form_id, school_id, class_key",
             [year],
         ).df()
@@ -323,11 +329,12 @@ class Explorer:
         school_ids = pd.Index(groups["school_id"].unique())
         self._school_index = school_ids
         self._row_school = school_ids.get_indexer(groups["school_id"])
-        muni = groups["school_id"].map(self._schools["municipality_id"])
-        self._muni_index = pd.Index(muni.dropna().unique())
+        # Schools of no known territory form a municipality and a region of their own
+        muni = _ids(groups["school_id"].map(self._schools["municipality_id"]))
+        self._muni_index = pd.Index(muni.unique())
         self._row_muni = self._muni_index.get_indexer(muni)
-        region = groups["school_id"].map(self._schools["region_id"])
-        self._region_index = pd.Index(region.dropna().unique())
+        region = _ids(groups["school_id"].map(self._schools["region_id"]))
+        self._region_index = pd.Index(region.unique())
         self._row_region = self._region_index.get_indexer(region)
         self._class_index = pd.Index(groups["class_key"].unique())
         self._row_class = self._class_index.get_indexer(groups["class_key"])
@@ -356,6 +363,8 @@ class Explorer:
             marks=marks,
             score_sum=groups["score_sum"].to_numpy(dtype=float),
             score_n=groups["score_n"].to_numpy(dtype=float),
+            test_sum=groups["test_sum"].to_numpy(dtype=float),
+            test_n=groups["test_n"].to_numpy(dtype=float),
             hist=hist_arr,
             points=dense["points"],
             full=dense["full"],
@@ -390,8 +399,8 @@ class Explorer:
         terr = self._territories
         names = dict(zip(terr.index, terr["name"].astype(str), strict=True))
         self._names = {
-            "region": names,
-            "municipality": names,
+            "region": {NO_TERRITORY: "Все результаты", **names},
+            "municipality": {NO_TERRITORY: "Без муниципалитета", **names},
             "school": dict(
                 zip(self._schools.index, self._schools["name"].astype(str), strict=True)
             ),
@@ -406,12 +415,10 @@ class Explorer:
             self._schools["region_id"],
             strict=True,
         ):
-            if isinstance(muni, str):
-                parents[("school", school)] = ("municipality", muni)
-                if isinstance(region, str):
-                    parents.setdefault(("municipality", muni), ("region", region))
-            elif isinstance(region, str):
-                parents[("school", school)] = ("region", region)
+            muni = muni if isinstance(muni, str) else NO_TERRITORY
+            region = region if isinstance(region, str) else NO_TERRITORY
+            parents[("school", school)] = ("municipality", muni)
+            parents.setdefault(("municipality", muni), ("region", region))
         for muni, parent in zip(terr.index, terr["parent_id"], strict=True):
             if isinstance(parent, str) and terr["level"].get(muni) == "municipality":
                 parents[("municipality", muni)] = ("region", parent)
@@ -496,7 +503,8 @@ class Explorer:
                 raise ExploreError(
                     f"Не задан код единицы уровня «{LEVEL_NAMES[level]}»"
                 )
-            unit_id = self._region_index[0] if len(self._region_index) else ""
+            known = [r for r in self._region_index if r != NO_TERRITORY]
+            unit_id = (known or list(self._region_index) or [""])[0]
         form_id = self.find_form(study=study, subject=subject, grade=grade)
         index = self._level_index(level)
         if unit_id not in index:
@@ -543,14 +551,7 @@ class Explorer:
     def _sum(self, rows: np.ndarray) -> _Sums:
         s = self._sums
         return _Sums(
-            n=s.n[rows].sum(),
-            marks=s.marks[rows].sum(axis=0),
-            score_sum=s.score_sum[rows].sum(),
-            score_n=s.score_n[rows].sum(),
-            hist=s.hist[rows].sum(axis=0),
-            points=s.points[rows].sum(axis=0),
-            full=s.full[rows].sum(axis=0),
-            positive=s.positive[rows].sum(axis=0),
+            **{f.name: getattr(s, f.name)[rows].sum(axis=0) for f in fields(_Sums)}
         )
 
     def _sum_by(self, rows: np.ndarray, codes: np.ndarray, size: int) -> _Sums:
@@ -562,16 +563,7 @@ class Explorer:
             np.add.at(out, codes, arr[rows])
             return out
 
-        return _Sums(
-            n=by(s.n),
-            marks=by(s.marks),
-            score_sum=by(s.score_sum),
-            score_n=by(s.score_n),
-            hist=by(s.hist),
-            points=by(s.points),
-            full=by(s.full),
-            positive=by(s.positive),
-        )
+        return _Sums(**{f.name: by(getattr(s, f.name)) for f in fields(_Sums)})
 
     # Tables
 
@@ -582,6 +574,7 @@ class Explorer:
         with np.errstate(invalid="ignore", divide="ignore"):
             shares = marks / with_mark[:, None] * 100
             mean = np.atleast_1d(sums.score_sum) / np.atleast_1d(sums.score_n)
+            test = np.atleast_1d(sums.test_sum) / np.atleast_1d(sums.test_n)
         frame = pd.DataFrame({"participants": n.astype(int), "mean_score": mean})
         for i, m in enumerate(MARKS):
             frame[f"mark{m}_pct"] = shares[:, i]
@@ -589,6 +582,7 @@ class Explorer:
         frame["quality_pct"] = shares[:, 2:].sum(axis=1)
         frame["sou_pct"] = shares @ SOU_WEIGHTS
         frame.loc[with_mark == 0, ["pass_pct", "quality_pct", "sou_pct"]] = np.nan
+        frame["mean_test_score"] = test
         frame["small_group"] = n < self.min_group
         return frame
 
@@ -599,7 +593,8 @@ class Explorer:
         -------
         pandas.DataFrame
             ``level, unit_id, unit, participants, mean_score, mark2_pct …
-            mark5_pct, pass_pct, quality_pct, sou_pct, small_group``.
+            mark5_pct, pass_pct, quality_pct, sou_pct, mean_test_score,
+            small_group``.
 
         Notes
         -----
@@ -609,7 +604,9 @@ class Explorer:
         ``pass_pct`` is the share of «3»–«5», качество знаний ``quality_pct`` of
         «4»–«5», and СОУ ``sou_pct = (1.00·n5 + 0.64·n4 + 0.36·n3 + 0.16·n2) / N
         · 100`` with N the participants with a mark. ``mean_score`` is the mean
-        primary score. Without any mark the shares are NaN.
+        primary score, ``mean_test_score`` the mean ЕГЭ test score (NaN for
+        studies without one). Without any mark the shares are NaN (ЕГЭ has no
+        marks).
         """
         frame = self._summary_rows(self._sum(self._rows(sel)))
         frame.insert(0, "unit", self.unit_name(sel.level, sel.unit_id))
@@ -933,3 +930,12 @@ def _with_attrs(frame: pd.DataFrame, title: str, *, percent=None) -> pd.DataFram
         c for c in frame.columns if str(c).endswith("_pct")
     ]
     return frame
+
+
+def _ids(values: pd.Series) -> pd.Series:
+    """Territory ids as strings, :data:`NO_TERRITORY` where unknown."""
+    return pd.Series(
+        [NO_TERRITORY if pd.isna(v) else str(v) for v in values],
+        index=values.index,
+        dtype=object,
+    )

@@ -303,3 +303,52 @@ def test_against_plain_pandas_on_random_region(con):
         assert row["mean_score"] == pytest.approx(part["primary_score"].mean())
         expected = part["t2"].sum() / (len(part) * 6) * 100
         assert ex.tasks(sel).loc[1, "completion_pct"] == pytest.approx(expected)
+
+
+def test_results_without_territories_and_ege_test_scores(con):
+    """Schools of no known territory still drill down; ЕГЭ has test scores only."""
+    from cyclolib import db
+
+    db.append(
+        con,
+        "forms",
+        pd.DataFrame(
+            {
+                "form_id": ["ege-2024-ru-11"],
+                "study_id": "ege",
+                "year": 2024,
+                "subject": "ru",
+                "grade": 11,
+                "max_score": 50.0,
+                "n_tasks": 0,
+            }
+        ),
+    )
+    db.append(
+        con,
+        "results",
+        pd.DataFrame(
+            {
+                "result_id": [1, 2, 3],
+                "form_id": "ege-2024-ru-11",
+                "school_id": ["a", "a", "b"],
+                "student_id": ["a1", "a2", "b1"],
+                "absent": False,
+                "primary_score": [30.0, 40.0, 20.0],
+                "test_score": [62.0, 78.0, 45.0],
+                "load_id": 1,
+            }
+        ),
+    )
+    ex = Explorer(con)
+    sel = ex.selection()
+    assert (sel.unit_id, ex.unit_name("region", "-")) == ("-", "Все результаты")
+    row = ex.summary(sel).iloc[0]
+    # Mean test score (62 + 78 + 45) / 3; no marks, so no shares of marks
+    assert row["mean_test_score"] == pytest.approx(185 / 3)
+    assert np.isnan(row["sou_pct"]) and np.isnan(row["quality_pct"])
+    units = ex.drilldown(sel)
+    assert units["unit"].tolist() == ["Без муниципалитета"]
+    schools = ex.drilldown(ex.selection("municipality", "-"))
+    assert schools["unit_id"].tolist() == ["a", "b"]
+    assert schools["mean_test_score"].tolist() == pytest.approx([70.0, 45.0])
