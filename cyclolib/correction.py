@@ -60,6 +60,41 @@ LABELS = {
     "item": "что",
     "proposal": "предложение",
     "reason": "основание",
+    # stage 7: effects of the measures and their summaries
+    "decision_id": "номер решения",
+    "use_kind": "вид использования",
+    "body": "орган",
+    "level": "уровень",
+    "status": "статус",
+    "first_post_year": "первый год после меры",
+    "pre_years": "годы до меры",
+    "post_years": "годы после меры",
+    "n_treated": "целевых школ",
+    "n_controls": "школ сравнения",
+    "treated_pre": "целевые: до",
+    "treated_post": "целевые: после",
+    "control_pre": "сравнение: до",
+    "control_post": "сравнение: после",
+    "effect": "эффект",
+    "se": "ст. ошибка",
+    "ci_low": "95 % ДИ: от",
+    "ci_high": "95 % ДИ: до",
+    "verdict": "вывод",
+    "target_value": "целевое значение",
+    "target_year": "год проверки цели",
+    "achieved": "достигнутое значение",
+    "target_reached": "цель достигнута",
+    "share_units_reached": "доля школ, достигших цели",
+    "note": "примечание",
+    "measures": "мер",
+    "evaluated": "оценено",
+    "better": "улучшение",
+    "worse": "ухудшение",
+    "no_effect": "эффект не выявлен",
+    "mean_effect": "средний эффект",
+    "targets_set": "целей проверено",
+    "targets_reached": "целей достигнуто",
+    "share_reached": "доля достигнутых целей",
 }
 
 
@@ -456,18 +491,35 @@ def stage_tables(
         Sheet name -> table: «Эффективность мер», «По видам использования»,
         «По органам», «Виды использования», «Динамика», «Предложения».
     """
-    from .decisions import read_decisions
+    from .decisions import indicator_name, read_decisions, status_names
     from .effectiveness import evaluate_measures, summarise
 
     register = read_decisions(con, level=level, unit_id=unit_id)
     effects = evaluate_measures(con, decisions=register)
     uses = realised_uses(register[register["year"] == year])
     trend_table = trends(unit_values(con, level=level, unit_id=unit_id))
+    ideas = proposals(effects=effects, trend_table=trend_table, uses=uses)
+
+    # Codes become the words a reader of the workbook knows
+    kinds = dict(zip(use_kinds()["code"], use_kinds()["name"], strict=True))
+    levels = {"region": "регион", "municipality": "муниципалитет", "school": "школа"}
+    by_use = summarise(effects, by="use_kind")
+    by_use["use_kind"] = by_use["use_kind"].map(kinds).fillna(by_use["use_kind"])
+    shown = effects.assign(
+        use_kind=effects["use_kind"].map(kinds).fillna(effects["use_kind"]),
+        status=effects["status"].map(status_names()).fillna(effects["status"]),
+        level=effects["level"].map(levels).fillna(effects["level"]),
+        indicator=effects["indicator"].map(
+            lambda c: indicator_name(c) if isinstance(c, str) else c
+        ),
+        target_reached=effects["target_reached"].map({True: "да", False: "нет"}),
+    )
+    trend_table.insert(1, "name", trend_table["indicator"].map(indicator_name))
     return {
-        "Эффективность мер": effects,
-        "По видам использования": summarise(effects, by="use_kind"),
+        "Эффективность мер": shown,
+        "По видам использования": by_use,
         "По органам": summarise(effects, by="body"),
         "Виды использования": uses,
-        "Динамика": trend_table,
-        "Предложения": proposals(effects=effects, trend_table=trend_table, uses=uses),
+        "Динамика": trend_table.rename(columns={"name": "название показателя"}),
+        "Предложения": ideas,
     }

@@ -12,6 +12,9 @@ HELP = "весь цикл для одной единицы: отчёты ста�
 
 LEVEL_CHOICES = ("region", "municipality", "school")
 
+# Notebooks 00 (the cyclogram) to 08 (correction) make up the cycle.
+LAST_STAGE = 8
+
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     add_db_argument(parser)
@@ -100,9 +103,17 @@ def run_cycle(
     from .. import db as dbmod
     from ..config import REPORTS_DIR
     from ..correction import stage_tables, write_workbook
+    from ..nb import iter_notebooks
     from ..reports import index, runner
 
+    # The eight stages and the cyclogram: notebooks 00 to 08 (not the extras)
+    stages = [
+        p.stem
+        for p in iter_notebooks()
+        if p.stem[:2].isdigit() and int(p.stem[:2]) <= LAST_STAGE
+    ]
     batch = runner.plan(
+        stages=stages,
         db=db,
         year=year,
         levels=levels,

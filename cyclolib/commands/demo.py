@@ -213,7 +213,8 @@ def build(
             print(f"      строка {rec['row']}, «{rec['column']}»: {rec['reason']}")
 
         _step(4, "значения показателей")
-        values = compute(con)
+        computed = compute(con)
+        values = computed["rows"] if isinstance(computed, dict) else int(computed)
         print(f"      значений: {values}")
     finally:
         con.close()
