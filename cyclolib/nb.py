@@ -113,7 +113,8 @@ class Context:
         """Rows of a table; 0 when the table is absent."""
         if not self.has_table(table):
             return 0
-        return int(self.con.execute(f'SELECT count(*) FROM "{table}"').fetchone()[0])
+        rows = self.con.execute(f'SELECT count(*) FROM "{table}"').fetchall()
+        return int(rows[0][0])
 
     def query(self, sql: str, params: Sequence[Any] | None = None) -> pd.DataFrame:
         """Run SQL on the database and return a frame.
@@ -443,8 +444,11 @@ def _resolve(con, path: str, level: str, unit_id: str, year: int) -> Context:
 
 def _first(con, sql: str, key: str, unit_id: str):
     if unit_id:
-        return con.execute(f"{sql} {_and(sql)} {key} = ?", [unit_id]).fetchone()
-    return con.execute(f"{sql} ORDER BY {key} LIMIT 1").fetchone()
+        rows = con.execute(f"{sql} {_and(sql)} {key} = ?", [unit_id]).fetchall()
+    else:
+        rows = con.execute(f"{sql} ORDER BY {key} LIMIT 1").fetchall()
+    # Fetch whole results: a half-read result blocks the connection
+    return rows[0] if rows else None
 
 
 def _and(sql: str) -> str:
@@ -452,8 +456,8 @@ def _and(sql: str) -> str:
 
 
 def _scalar(con, sql: str, *params):
-    row = con.execute(sql, list(params)).fetchone()
-    return None if row is None else row[0]
+    rows = con.execute(sql, list(params)).fetchall()
+    return rows[0][0] if rows else None
 
 
 def _unit_error(level: str, unit_id: str, path: str) -> ValueError:

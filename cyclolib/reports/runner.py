@@ -195,7 +195,7 @@ def data_fingerprint(con) -> str:
         ).fetchall()
     ]
     for table in tables:
-        (n,) = con.execute(f'SELECT count(*) FROM "{table}"').fetchone()
+        (n,) = con.execute(f'SELECT count(*) FROM "{table}"').fetchall()[0]
         parts.append(f"{table}:{n}")
     if "meta" in tables:
         parts += [
@@ -208,7 +208,7 @@ def data_fingerprint(con) -> str:
                 con.execute(
                     "SELECT max(load_id), string_agg(sha256, ',' ORDER BY load_id) "
                     "FROM loads"
-                ).fetchone()
+                ).fetchall()[0]
             )
         )
     # Content checksums of the large tables: same sizes, other values still differ
@@ -221,7 +221,11 @@ def data_fingerprint(con) -> str:
     for table, columns in checksums.items():
         if table in tables:
             parts.append(
-                str(con.execute(f"SELECT sum(hash({columns})) FROM {table}").fetchone())
+                str(
+                    con.execute(f"SELECT sum(hash({columns})) FROM {table}").fetchall()[
+                        0
+                    ]
+                )
             )
     if "indicator_values" in tables:
         parts.append(
@@ -229,7 +233,7 @@ def data_fingerprint(con) -> str:
                 con.execute(
                     "SELECT string_agg(DISTINCT params_version, ',' "
                     "ORDER BY params_version) FROM indicator_values"
-                ).fetchone()
+                ).fetchall()[0]
             )
         )
     return hashlib.sha256("\n".join(parts).encode()).hexdigest()
@@ -324,7 +328,7 @@ def plan(
         if not year:
             row = con.execute(
                 "SELECT max(f.year) FROM forms f JOIN results USING (form_id)"
-            ).fetchone()
+            ).fetchall()[0]
             year = int(row[0] or 0)
         if unit_ids:
             chosen = _units_by_id(con, levels, within, unit_ids)
