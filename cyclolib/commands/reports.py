@@ -133,9 +133,14 @@ def run(args) -> int:
     )
     bar = _progress_bar(len(batch.jobs))
 
+    def start(job) -> None:
+        if bar is not None:
+            bar.set_postfix_str(f"{job.unit['name']} · {job.stage}")
+
     def progress(job, outcome) -> None:
         if bar is not None:
-            bar.set_postfix_str(f"{job.unit['name']} · {job.stage}", refresh=False)
+            if args.jobs > 1 or args.scheduler:
+                bar.set_postfix_str(f"{job.unit['name']} · {job.stage}", refresh=False)
             bar.update(1)
         if outcome.status == "failed":
             message = (
@@ -144,7 +149,13 @@ def run(args) -> int:
             )
             (bar.write if bar is not None else print)(message, file=sys.stderr)
 
-    runner.run(batch, workers=args.jobs, scheduler=args.scheduler, progress=progress)
+    runner.run(
+        batch,
+        workers=args.jobs,
+        scheduler=args.scheduler,
+        progress=progress,
+        on_start=start,
+    )
     if bar is not None:
         bar.close()
     out_root = runner.Path(args.out or runner.REPORTS_DIR)

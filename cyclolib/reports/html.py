@@ -98,8 +98,8 @@ def add_toc(page: str) -> str:
     )
     nav = f'<nav class="toc"><p>Содержание</p><ol>\n{items}\n</ol></nav>'
     # The contents go after the page's title, before the first section
-    first_h1_end = page.find("</h1>")
     page = page.replace("<!-- cyclo:toc -->", "")
+    first_h1_end = page.find("</h1>")
     if first_h1_end >= 0:
         cut = page.find("</div>", first_h1_end)
         cut = first_h1_end + len("</h1>") if cut < 0 else cut + len("</div>")

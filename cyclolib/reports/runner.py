@@ -613,17 +613,24 @@ def _write_record(path: Path, record: dict[str, Any]) -> None:
 
 
 def execute_jobs(
-    jobs: list[Job], *, workers: int = 1, scheduler: str | None = None
+    jobs: list[Job],
+    *,
+    workers: int = 1,
+    scheduler: str | None = None,
+    on_start: Callable[[Job], None] | None = None,
 ) -> Iterator[tuple[Job, Outcome]]:
     """Run jobs and yield each with its outcome as it completes.
 
     ``workers`` local processes (1: this process), or the workers of the Dask
-    cluster whose scheduler listens at ``scheduler``.
+    cluster whose scheduler listens at ``scheduler``. ``on_start(job)`` is
+    called before each job where the order is known (in this process).
     """
     if scheduler:
         yield from _on_dask(jobs, scheduler)
     elif workers <= 1 or len(jobs) <= 1:
         for job in jobs:
+            if on_start is not None:
+                on_start(job)
             yield job, run_job(job)
     else:
         yield from _on_pool(jobs, workers)
@@ -665,13 +672,18 @@ def run(
     workers: int = 1,
     scheduler: str | None = None,
     progress: Callable[[Job, Outcome], None] | None = None,
+    on_start: Callable[[Job], None] | None = None,
 ) -> Batch:
     """Run a planned batch; the outcomes (skipped ones first) fill ``batch``.
 
-    ``progress(job, outcome)`` is called after each report.
+    ``progress(job, outcome)`` is called after each report, ``on_start(job)``
+    before each report run in this process.
     """
     batch.outcomes = list(batch.skipped)
-    for job, outcome in execute_jobs(batch.jobs, workers=workers, scheduler=scheduler):
+    jobs = execute_jobs(
+        batch.jobs, workers=workers, scheduler=scheduler, on_start=on_start
+    )
+    for job, outcome in jobs:
         batch.outcomes.append(outcome)
         if progress is not None:
             progress(job, outcome)

@@ -1,0 +1,136 @@
+"""The notebook context and the catalogue helpers, on hand-made inputs."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+from cyclolib import nb
+from cyclolib.reports import cycle, html
+
+
+@pytest.fixture
+def school(nb_db):
+    ctx = nb.setup(
+        level="school", unit_id="sch000202", db=str(nb_db), show_header=False
+    )
+    yield ctx
+    ctx.close()
+
+
+def test_setup_resolves_each_level(nb_db):
+    # Reference: the hand-made region of tests/reports/report_db.py
+    region = nb.setup(db=str(nb_db), show_header=False)
+    assert (region.unit_id, region.unit_name, region.parent_id) == (
+        "r22",
+        "Алтайская область",
+        None,
+    )
+    assert len(region.school_ids) == 5 and region.year == 2024
+    muni = nb.setup(level="municipality", unit_id="m02", db=str(nb_db))
+    assert muni.school_ids == ("sch000201", "sch000202")
+    assert (muni.parent_id, muni.parent_name) == ("r22", "Алтайская область")
+    first = nb.setup(level="school", db=str(nb_db))
+    assert (first.unit_id, first.parent_name) == ("sch000101", "г. Первомайск")
+    for ctx in (region, muni, first):
+        ctx.close()
+
+
+def test_setup_errors_say_what_to_do(nb_db):
+    with pytest.raises(ValueError) as err:
+        nb.setup(level="class", db=str(nb_db))
+    assert str(err.value) == (
+        "Недопустимый уровень 'class': ожидалось region, municipality или school"
+    )
+    with pytest.raises(ValueError) as err:
+        nb.setup(level="school", unit_id="sch1", db=str(nb_db))
+    assert str(err.value) == (
+        f"Единица 'sch1' уровня «школа» не найдена в базе данных {nb_db}: "
+        "проверьте unit_id (cyclo search подскажет код)"
+    )
+    with pytest.raises(ValueError) as err:
+        nb.setup(year=2019, db=str(nb_db))
+    assert str(err.value) == (
+        f"В базе данных {nb_db} нет результатов 2019 года: есть годы 2024"
+    )
+
+
+def test_queries_stay_within_the_unit(school):
+    # Six students of sch000202 (one absent), two forms: 12 results by hand
+    results = school.results()
+    assert len(results) == 12
+    assert set(results["school_id"]) == {"sch000202"}
+    # The whole table: (24 + 18 + 15 + 12 + 6) students × 2 forms
+    assert school.count("results") == 150
+
+
+def test_a_count_leaves_the_connection_free_for_the_next_query(school):
+    school.count("results")
+    table = school.con.sql("SELECT count(*) AS n FROM schools").to_arrow_table()
+    assert table.to_pydict() == {"n": [5]}
+
+
+def test_public_view_hides_small_groups_and_student_codes(school):
+    frame = pd.DataFrame(
+        {
+            "student_id": ["a", "b", "c"],
+            "group": ["А", "Б", "В"],
+            "participants": [9, 10, 25],
+        }
+    )
+    shown, hidden = school.public_view(frame)
+    # By hand: 9 < min_group_size = 10 is hidden, 10 is shown
+    assert list(shown.columns) == ["group", "participants"]
+    assert shown["group"].tolist() == ["Б", "В"] and hidden == 1
+    school.public = False
+    shown, hidden = school.public_view(frame)
+    assert shown.equals(frame) and hidden == 0
+
+
+def test_tables_escape_every_name(school):
+    page = school.table_html(
+        pd.DataFrame({"name": ["<b>x</b>"], "n": [12]}), caption="<i>подпись</i>"
+    )
+    assert "<b>" not in page and "<i>" not in page
+    assert "&lt;b&gt;x&lt;/b&gt;" in page and "&lt;i&gt;подпись&lt;/i&gt;" in page
+
+
+def test_studies_are_selected_with_reasons():
+    chosen = cycle.select_studies("school", 2024).set_index("id")
+    # Reference: params/studies.yaml — PISA is held in 2022 and 2025
+    assert chosen.loc["pisa", "reason"] == "в 2024 году не проводится"
+    assert chosen.loc["niko", "reason"] == "результаты доходят только до уровня школы"
+    assert chosen.loc["vpr", "selected"]
+    assert not chosen.loc["timss", "selected"]
+    assert cycle.select_studies("school", 2024, present={"timss"}).set_index("id").loc[
+        "timss", "reason"
+    ] == ("результаты этого года есть в базе данных")
+
+
+def test_month_spans_cross_the_new_year():
+    assert cycle.month_span([8, 9]) == "август–сентябрь"
+    assert cycle.month_span([12, 1]) == "декабрь–январь"
+    assert cycle.month_span([10, 12, 2, 3, 4]) == "октябрь, декабрь, февраль–апрель"
+    assert cycle.month_span(range(1, 13)) == "весь год"
+    months = cycle.stage_months(cycle.select_studies("region", 2024))
+    assert months[1] == [4, 5] and months[8] == [8, 9]
+
+
+def test_contents_are_built_from_the_headings():
+    page = (
+        "<main><!-- cyclo:toc --><div><h1>Отчёт</h1></div><h2 id=x>Первый"
+        '<a class="anchor-link" href="#x">¶</a></h2><h3>Второй</h3></main>'
+    )
+    out = html.add_toc(page)
+    assert '<li class="toc-h2"><a href="#sec-1">Первый</a></li>' in out
+    assert '<li class="toc-h3"><a href="#sec-2">Второй</a></li>' in out
+    assert '<h2 id="sec-1">Первый</h2>' in out and "anchor-link" not in out
+
+
+def test_outside_references_are_found():
+    page = (
+        '<script src="https://cdn.example/require.js"></script>'
+        '<link href="//fonts.example/css" rel="stylesheet">'
+        '<img src="data:image/png;base64,AAAA"><a href="https://example.org">x</a>'
+    )
+    assert len(html.external_references(page)) == 2
