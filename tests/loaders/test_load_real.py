@@ -342,3 +342,65 @@ def test_context_form_without_personal_data(real_con):
         "SELECT count(*) FROM schools WHERE urban"
     ).fetchone()
     assert db_urban == urban
+
+
+@pytest.mark.parametrize(
+    ("form_id", "name", "n_tasks"),
+    [
+        ("vpr-2020-ma-4", "Математика 4.xlsx", 15),
+        ("vpr-2020-ru-4", "Русский язык 4.xlsx", 20),
+    ],
+)
+def test_2020_counts_match_a_plain_read(real_con, form_id, name, n_tasks):
+    """Absent = every part written «отсутствовал» or empty; the rest sum as read."""
+    header, rows = plain_rows(VPR / "2020" / name)
+    var1, var2 = header.index("var-1"), header.index("var-2")
+    total, first = header.index("sum"), header.index("a-1-grade")
+    rejected = {
+        r
+        for (r,) in real_con.execute(
+            'SELECT "row" FROM rejects WHERE file = ? AND sheet = ?', [name, "Sheet1"]
+        ).fetchall()
+    }
+    absent = score_sum = 0
+    kept = [row for number, row in rows if number not in rejected]
+    for row in kept:
+        parts = {row[var1], row[var2]} - {""}
+        if parts == {"отсутствовал"}:
+            absent += 1
+            continue
+        if row[total] != "":
+            score_sum += float(row[total])
+        else:  # no total: the sum of the tasks, X and empty cells counting 0
+            cells = row[first : first + n_tasks]
+            score_sum += sum(float(c) for c in cells if str(c).strip() not in ("", "X"))
+    n, n_absent, db_sum = real_con.execute(
+        "SELECT count(*), count(*) FILTER (WHERE absent), sum(primary_score) "
+        "FROM results WHERE form_id = ?",
+        [form_id],
+    ).fetchone()
+    assert n + len(rejected) == len(rows)
+    assert n_absent == absent
+    assert db_sum == pytest.approx(score_sum)
+
+
+def test_2022_counts_match_a_plain_read(real_con):
+    """Every row of the three samples is accepted; codes and schools as read."""
+    expected = set()
+    for name in ("Математика 4.xlsx", "Математика 5.xlsx", "Русский язык 5.xlsx"):
+        book = CalamineWorkbook.from_path(str(VPR / "2022" / name))
+        rows = book.get_sheet_by_name("Протокол").to_python()
+        for row in rows[1:]:
+            login = "sch" + row[0][3:]  # edu223379 -> sch223379
+            expected.add((name[:-5], f"{login}/{int(float(row[6]))}"))
+    got = real_con.execute(
+        "SELECT subject, grade, student_id FROM results "
+        "JOIN forms USING (form_id) WHERE year = 2022"
+    ).fetchall()
+    names = {
+        ("ma", 4): "Математика 4",
+        ("ma", 5): "Математика 5",
+        ("ru", 5): "Русский язык 5",
+    }
+    assert {(names[(s, g)], sid) for s, g, sid in got} == expected
+    assert len(got) == len(expected) == 63
