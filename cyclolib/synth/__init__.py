@@ -269,7 +269,8 @@ def make_region(
         Years of the sessions; the grade-4 cohort of year Y is the grade-5
         cohort of Y + 1.
     out_dir : str or Path
-        Folder to write into; files of an earlier region there are replaced.
+        Folder to write into. The files of a region written there before (those
+        its manifest.json lists) are removed first; other files are left alone.
     fmt : {"xlsx", "csv"}
         ``xlsx``: ВПР in the real 2021 layout (one workbook per subject, grade
         and year) and the real school list; ``csv``: every result in the
@@ -283,6 +284,12 @@ def make_region(
     -------
     Path
         ``out_dir``; ``manifest.json`` in it lists every file written.
+
+    Raises
+    ------
+    SynthError
+        An argument that cannot make a region (message in Russian, naming the
+        argument, what was expected and what was given).
 
     Notes
     -----

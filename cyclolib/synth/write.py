@@ -3,7 +3,6 @@ list, and the exchange format of ``docs/exchange-format.md``."""
 
 from __future__ import annotations
 
-import logging
 from pathlib import Path
 
 import numpy as np
@@ -11,8 +10,6 @@ import pandas as pd
 
 from .model import Block
 from .xlsx import int_text, write_text_sheet
-
-log = logging.getLogger(__name__)
 
 # The header of the 2021 «Проведение работы» export, before and after the tasks.
 VPR_HEAD = [
