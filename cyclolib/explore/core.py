@@ -537,15 +537,25 @@ class Explorer:
         return slice(lo, hi)
 
     def _unit_mask_all(self, level: str, unit_id: str) -> np.ndarray:
-        codes, index = self._child_codes(level)
-        loc = index.get_indexer([unit_id])[0]
+        codes, _index = self._child_codes(level)
+        loc = self._code(level, unit_id)
         return codes == loc if loc >= 0 else np.zeros(len(codes), dtype=bool)
+
+    def _code(self, level: str, unit_id: str) -> int:
+        """The unit's code in the rows' codes of its level (−1 when absent)."""
+        cache = self.__dict__.setdefault("_code_cache", {})
+        if level not in cache:
+            index = self._child_codes(level)[1]
+            cache[level] = {u: i for i, u in enumerate(index)}
+        return cache[level].get(unit_id, -1)
 
     def _rows(self, sel: Selection) -> np.ndarray:
         """Row numbers of the selection's unit and form."""
         part = self._form_slice(sel.form_id)
-        codes, index = self._child_codes(sel.level)
-        loc = index.get_indexer([sel.unit_id])[0]
+        codes, _index = self._child_codes(sel.level)
+        loc = self._code(sel.level, sel.unit_id)
+        if loc < 0:
+            return np.zeros(0, dtype=int)
         return part.start + np.flatnonzero(codes[part] == loc)
 
     def _sum(self, rows: np.ndarray) -> _Sums:
@@ -575,16 +585,16 @@ class Explorer:
             shares = marks / with_mark[:, None] * 100
             mean = np.atleast_1d(sums.score_sum) / np.atleast_1d(sums.score_n)
             test = np.atleast_1d(sums.test_sum) / np.atleast_1d(sums.test_n)
-        frame = pd.DataFrame({"participants": n.astype(int), "mean_score": mean})
+        no_mark = with_mark == 0
+        columns = {"participants": n.astype(int), "mean_score": mean}
         for i, m in enumerate(MARKS):
-            frame[f"mark{m}_pct"] = shares[:, i]
-        frame["pass_pct"] = shares[:, 1:].sum(axis=1)
-        frame["quality_pct"] = shares[:, 2:].sum(axis=1)
-        frame["sou_pct"] = shares @ SOU_WEIGHTS
-        frame.loc[with_mark == 0, ["pass_pct", "quality_pct", "sou_pct"]] = np.nan
-        frame["mean_test_score"] = test
-        frame["small_group"] = n < self.min_group
-        return frame
+            columns[f"mark{m}_pct"] = shares[:, i]
+        columns["pass_pct"] = np.where(no_mark, np.nan, shares[:, 1:].sum(axis=1))
+        columns["quality_pct"] = np.where(no_mark, np.nan, shares[:, 2:].sum(axis=1))
+        columns["sou_pct"] = np.where(no_mark, np.nan, shares @ SOU_WEIGHTS)
+        columns["mean_test_score"] = test
+        columns["small_group"] = n < self.min_group
+        return pd.DataFrame(columns)  # one constructor: cheaper than column inserts
 
     def summary(self, sel: Selection) -> pd.DataFrame:
         """Participants and marks of the selected unit: one row.
