@@ -469,7 +469,7 @@ def write_workbook(path: str | Path, sheets: dict[str, pd.DataFrame]) -> Path:
             for i, col in enumerate(frame.rename(columns=LABELS).columns):
                 width = max([len(str(col))] + [len(str(v)) for v in frame.iloc[:, i]])
                 sheet.set_column(i, i, min(max(width + 2, 8), 60))
-    log.info("предложения записаны в %s", path)
+    log.debug("предложения записаны в %s", path)
     return path
 
 

@@ -117,3 +117,35 @@ def test_cycle_needs_a_level_and_a_unit(capsys):
             "cyclo cycle: ошибка: не заданы обязательные аргументы: --level, --unit"
         )
     )
+
+
+def test_cycle_runs_the_stage_notebooks_for_a_school(demo, tmp_path, capsys):
+    folder, _ = demo
+    con = db.connect(folder / "demo.duckdb", read_only=True)
+    try:
+        (school,) = con.execute("SELECT min(unit_id) FROM decision_targets").fetchone()
+        (year,) = con.execute("SELECT max(year) FROM forms").fetchone()
+    finally:
+        con.close()
+    out = tmp_path / "reports"
+    args = ["cycle", "--level", "school", "--unit", school, "--year", str(year)]
+    status = main([*args, "--db", str(folder / "demo.duckdb"), "--out", str(out)])
+    printed = capsys.readouterr()
+    assert status == 0, printed.err
+    assert printed.out == f"Оглавление отчётов: {out / 'index.html'}\n"
+    unit_dir = out / str(year) / "school" / school
+    stems = sorted(p.stem for p in unit_dir.glob("*.html"))
+    assert stems[0].startswith("00-") and stems[-1] == "08-correction"
+    assert not any(s.startswith("09-") for s in stems)
+
+    # The stage 8 workbook beside the reports: the school's one measure.
+    effects = pd.read_excel(
+        unit_dir / "08-correction.xlsx",
+        sheet_name="Эффективность мер",
+        engine="calamine",
+    )
+    register = pd.read_csv(folder / "synth" / "decisions.csv", dtype=str)
+    mine = register[register["target_units"].str.contains(school)]
+    assert effects["номер решения"].tolist() == mine["id"].tolist()
+    record = json.loads((unit_dir / "07-effectiveness.json").read_text("utf-8"))
+    assert record["status"] == "done"

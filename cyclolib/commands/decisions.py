@@ -57,7 +57,11 @@ def run(args: argparse.Namespace) -> int:
         )
         return 2
     status = 0
-    con = db.connect(args.db)
+    try:
+        con = db.connect(args.db, read_only=not args.files)
+    except FileNotFoundError as exc:
+        print(f"Ошибка: {exc}", file=sys.stderr)
+        return 2
     try:
         # Load the files named
         for path in args.files:
