@@ -29,20 +29,27 @@ UNIT_COLUMNS = {
 }
 
 _TASKS_SQL = """
-SELECT f.study_id AS study, f.year, f.subject, f.grade, r.form_id, ts.position,
-       i.task, i.level, i.max_score, r.school_id,
-       coalesce(s.municipality_id, '') AS municipality_id,
-       coalesce(s.region_id, t.parent_id, '') AS region_id,
-       coalesce(r.teacher_id, c.teacher_id) AS teacher_id,
-       coalesce(ts.score, 0) AS score
-FROM task_scores ts
-JOIN results r USING (result_id)
-JOIN forms f ON f.form_id = r.form_id
-JOIN items i ON i.form_id = r.form_id AND i.position = ts.position
-LEFT JOIN schools s ON s.school_id = r.school_id
-LEFT JOIN territories t ON t.territory_id = s.municipality_id
-LEFT JOIN classes c ON c.class_id = r.class_id
-WHERE NOT r.absent AND f.year = ?
+WITH scored AS (
+    SELECT f.study_id AS study, f.year, f.subject, f.grade, r.form_id,
+           ts.position, i.task, i.level, i.max_score, r.school_id,
+           coalesce(s.municipality_id, '') AS municipality_id,
+           coalesce(s.region_id, t.parent_id, '') AS region_id,
+           coalesce(r.teacher_id, c.teacher_id) AS teacher_id,
+           coalesce(ts.score, 0) AS score
+    FROM task_scores ts
+    JOIN results r USING (result_id)
+    JOIN forms f ON f.form_id = r.form_id
+    JOIN items i ON i.form_id = r.form_id AND i.position = ts.position
+    LEFT JOIN schools s ON s.school_id = r.school_id
+    LEFT JOIN territories t ON t.territory_id = s.municipality_id
+    LEFT JOIN classes c ON c.class_id = r.class_id
+    WHERE NOT r.absent AND f.year = ?
+)
+SELECT {unit} AS unit_id, study, year, subject, grade, form_id, position, task,
+       level, max_score, sum(score) AS points, count(*) AS participants
+FROM scored
+WHERE {unit} IS NOT NULL
+GROUP BY ALL
 """
 
 
@@ -100,30 +107,13 @@ def task_results(
         raise ValueError(
             f"Уровень «{level}» не поддерживается: допустимы {', '.join(UNIT_COLUMNS)}"
         )
-    data = con.execute(_TASKS_SQL, [year]).df()
-    data = data[data[column].notna()]
-    keys = [
-        column,
-        "study",
-        "year",
-        "subject",
-        "grade",
-        "form_id",
-        "position",
-        "task",
-        "level",
-        "max_score",
-    ]
-    out = (
-        data.groupby(keys, dropna=False)["score"]
-        .agg(points="sum", participants="count")
-        .reset_index()
-    )
+    # Sum the points in the database: task scores are the largest table
+    out = con.execute(_TASKS_SQL.format(unit=column), [year]).df()
     out["completion"] = out["points"] / (out["participants"] * out["max_score"]) * 100
     out["status"] = _status(out["completion"], out["level"])
     small = out["participants"] < settings()["min_group_size"]
     out.loc[small, "status"] = "small"
-    out = out.rename(columns={column: "unit_id"}).drop(columns=["points", "max_score"])
+    out = out.drop(columns=["points", "max_score"])
     return out.sort_values(["unit_id", "form_id", "position"]).reset_index(drop=True)
 
 
