@@ -16,6 +16,7 @@ from loader_files import (
     tasks,
     write_2021,
     write_schools,
+    write_xlsx,
 )
 
 from cyclolib import loaders
@@ -280,3 +281,62 @@ def test_detect_layout_reads_the_shape_not_the_name(tmp_path):
     path = write_2021(tmp_path, [row_2021("40001")], name="schools.xlsx")
     assert loaders.detect_layout(path) == "vpr2021"
     assert HEADER_2021[0] == "логин школы"
+
+
+def test_any_subject_and_grade_in_the_2021_layout(school_con, tmp_path):
+    # History, grade 5: no task structure and no scale in params. The 10 tasks
+    # are loaded without a maximum check and marks stay empty, with warnings.
+    header = HEADER_2021[:9] + [f"балл за {i}" for i in range(1, 11)]
+    row = ["sch220001", "город Тестовск", "1", "50001", "4", "ж", "а", "1", "12"]
+    row += ["2", "1", "1", "1", "1", "1", "1", "1", "2", "1"]
+    name = "Проведение работы по истории, 5 класс. ВПР 2021.xlsx"
+    path = write_xlsx(tmp_path / name, {"Sheet": [header, row]})
+    (f,) = load_paths(school_con, [path]).files
+    assert f.status == "loaded" and f.accepted == 1, f.messages
+    assert f.messages == [
+        "работа vpr-2021-hi-5: год 2021 (из имени файла), предмет hi (из имени файла), "
+        "класс 5 (из содержимого файла)",
+        "максимальные баллы заданий: нет",
+        "нет шкалы перевода в отметки для формы vpr-2021-hi-5 (params/scales.yaml): "
+        "отметки не вычислены",
+    ]
+    assert school_con.execute("SELECT primary_score, mark FROM results").fetchall() == [
+        (12.0, None)
+    ]
+    assert school_con.execute("SELECT n_tasks FROM forms").fetchone() == (10,)
+
+
+def test_the_2022_header_gives_the_maxima_of_an_unknown_form(school_con, tmp_path):
+    head = ["Пользователь", "Код региона", "Регион", "Муниципалитет", "Школа",
+            "Дата загрузки"]  # fmt: skip
+    place = ["edu220001", "22", "reg220000 | Алтайский край", "reg22_m001 | Тестовск",
+             "edu220001 | МБОУ СОШ №1", "15.04.2022 10:00:00"]  # fmt: skip
+    classes = [
+        head + ["Буква (цифра) класса", "Основной учебник по предмету"],
+        place + ["А", "hi5.1 | 1.2.3 | Вигасин А.А."],
+    ]
+    protocol = [
+        head + ["Код", "Вариант", "1 (2б)", "2.1 (1б)", "2.2 (1б)",
+                "Наименование класса", "Пол",
+                "Отметка за предыдущий триместр/ четверть", "Итого баллов"],
+        place + ["50001", "1", "2", "1", "0", "5А", "м", "4", "3"],
+        place + ["50002", "2", "3", "1", "1", "5А", "ж", "5", "5"],
+    ]  # fmt: skip
+    path = write_xlsx(
+        tmp_path / "протокол.xlsx", {"Классы": classes, "Протокол": protocol}
+    )
+    (f,) = load_paths(school_con, [path]).files
+    assert f.layout == "vpr2022" and (f.accepted, f.rejected) == (1, 1), f.messages
+    assert f.messages[:2] == [
+        "работа vpr-2022-hi-5: год 2022 (из содержимого файла), предмет hi "
+        "(из содержимого файла), класс 5 (из содержимого файла)",
+        "максимальные баллы заданий: заголовок файла",
+    ]
+    ((row, column, reason),) = school_con.execute(
+        'SELECT "row", "column", reason FROM rejects'
+    ).fetchall()
+    assert (row, column) == (3, "1 (2б)")
+    assert reason == "балл за задание 1 больше максимального: найдено 3, максимум 2"
+    assert school_con.execute(
+        "SELECT list(task ORDER BY position), sum(max_score) FROM items"
+    ).fetchone() == (["1", "2(1)", "2(2)"], 4.0)
