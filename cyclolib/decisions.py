@@ -7,7 +7,7 @@ register arrives as a CSV file or an XLSX sheet with one row per decision:
 ==================  ==========================  =====================================
 column              Russian header accepted     meaning
 ==================  ==========================  =====================================
-``decision_id``     номер                       identifier, unique in the register
+``decision_id``     номер (or ``id``)           identifier, unique in the register
 ``date``            дата                        date of the decision
 ``level``           уровень                     region, municipality or school
 ``unit_id``         код единицы                 the unit whose body decided (optional)
@@ -17,6 +17,7 @@ column              Russian header accepted     meaning
 ``title``           мера                        what was decided (optional)
 ``targets``         целевые единицы             codes of the targeted schools or
                                                 municipalities, separated by ``;``
+                                                (header ``target_units`` too)
 ``indicator``       показатель                  the indicator aimed at (optional)
 ``target_value``    целевое значение            value to reach (optional)
 ``target_date``     срок                        date by which to reach it (optional)
@@ -337,6 +338,17 @@ def _catalogue_directions() -> dict[str, str]:
     return {k: v[1] for k, v in _catalogue().items()}
 
 
+def catalogue_indicators() -> set[str] | None:
+    """Indicator codes a register may name: the catalogue's and the aliases.
+
+    None when the catalogue cannot be read (indicators are then not checked).
+    """
+    known = set(_catalogue())
+    if not known:
+        return None
+    return known | set(_settings().get("indicator_aliases", {}))
+
+
 def indicator_name(indicator: str) -> str:
     """The Russian name of an indicator (its code when the catalogue lacks it)."""
     code, restriction = resolve_indicator(indicator)
@@ -647,7 +659,10 @@ def _validate_row(
     if indicator and known_indicators is not None and indicator not in known_indicators:
         return (
             "indicator",
-            (f"показатель «{indicator}» не найден в перечне показателей"),
+            (
+                f"показатель «{indicator}» не найден в каталоге показателей "
+                "(params/indicators.yaml)"
+            ),
             indicator,
         )
 
@@ -710,6 +725,10 @@ def load_register(
 ) -> RegisterLoad:
     """Validate a register file and store it in the database.
 
+    Targets and units must be schools or territories of the database (when it
+    has any); indicators must be in ``known_indicators``, by default the
+    catalogue (params/indicators.yaml) and the aliases of params/decisions.yaml.
+
     Accepted decisions replace earlier rows with the same ``decision_id`` (the
     register is kept up to date through the year: statuses change); rejected
     rows go to ``rejects``; the file is recorded in ``loads`` with the layout
@@ -741,7 +760,7 @@ def load_register(
     result = read_register(
         path,
         known_units=known_units(con),
-        known_indicators=known_indicators,
+        known_indicators=known_indicators or catalogue_indicators(),
         params_dir=params_dir,
     )
     with db.transaction(con):

@@ -14,6 +14,7 @@ from cyclolib import db
 from cyclolib.decisions import (
     FALLBACK_USES,
     RegisterError,
+    catalogue_indicators,
     load_register,
     read_decisions,
     read_register,
@@ -122,6 +123,23 @@ def test_unknown_units_are_rejected_when_units_are_known(tmp_path):
     result = read_register(write(tmp_path, GOOD), known_units={"m01", "sch1", "sch3"})
     assert result.rejects[["row", "column", "reason", "value"]].values.tolist() == [
         [2, "targets", "целевые единицы не найдены в базе данных: «sch2»", "sch1;sch2"]
+    ]
+
+
+def test_indicators_are_checked_against_the_catalogue(tmp_path):
+    row = "D3,01.09.2023,регион,,Министерство,1,,,vpr_mean_pct,60,,done"
+    bad = "D4,01.09.2023,регион,,Министерство,1,,,средний балл,60,,done"
+    known = catalogue_indicators()
+    assert {"mean_score_pct", "vpr_mean_pct"} <= known
+    result = read_register(write(tmp_path, GOOD + [row, bad]), known_indicators=known)
+    assert result.decisions["decision_id"].tolist() == ["D1", "D2", "D3"]
+    assert result.rejects[["row", "column", "reason"]].values.tolist() == [
+        [
+            5,
+            "indicator",
+            "показатель «средний балл» не найден в каталоге "
+            "показателей (params/indicators.yaml)",
+        ]
     ]
 
 
