@@ -341,13 +341,3 @@ def read_2022(protocol: Table, classes: Table | None, hints: Hints) -> ResultBat
         header_max=maxima,
         zero_total_is_missing=True,
     )
-
-
-def municipality_names_2022(protocol: Table) -> dict[str, str]:
-    """School login -> municipality ``code | name`` as written in a 2022 file."""
-    h, f = protocol.header, protocol.frame
-    login = school_login_2022(
-        texts(f[_col(h, "школа")]).str.split("|").str[0].str.strip()
-    )
-    mun = texts(f[_col(h, "муниципалитет")])
-    return dict(zip(login, mun, strict=False))

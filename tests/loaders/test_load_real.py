@@ -404,3 +404,23 @@ def test_2022_counts_match_a_plain_read(real_con):
     }
     assert {(names[(s, g)], sid) for s, g, sid in got} == expected
     assert len(got) == len(expected) == 63
+
+
+def test_detect_layout_of_every_real_file(shared_data):
+    from cyclolib.loaders import detect_layout
+
+    expected = {
+        "2020": "vpr2020",
+        "2021": "vpr2021",
+        "2022": "vpr2022",
+        "ALL.xlsx": "kim",
+        "KS.xlsx": "kim_kes",
+        "KT.xlsx": "kim_kt",
+        "schools.xlsx": "schools",
+        "Сбор контекстных данных об ОО и участниках ВПР 2021.xlsx": "school_context",
+    }
+    paths = sorted(VPR.rglob("*.xlsx"))
+    assert len(paths) == 23
+    for path in paths:
+        key = path.name if path.name in expected else path.parent.name
+        assert detect_layout(path) == expected[key], path
