@@ -49,7 +49,9 @@ class RussianHelpFormatter(argparse.RawDescriptionHelpFormatter):
     """Help text with a Russian usage line."""
 
     def add_usage(self, usage, actions, groups, prefix=None):
-        return super().add_usage(usage, actions, groups, prefix="использование: ")
+        # argparse passes prefix="" when it builds a subcommand's prog: keep it
+        prefix = "использование: " if prefix is None else prefix
+        return super().add_usage(usage, actions, groups, prefix=prefix)
 
 
 class Parser(argparse.ArgumentParser):
