@@ -478,6 +478,7 @@ def evaluate_measures(
     unit_id: str | None = None,
     year: int | None = None,
     decisions: pd.DataFrame | None = None,
+    n_neighbors: int | None = None,
 ) -> pd.DataFrame:
     """Effects of every measure of the register that targets schools or territories.
 
@@ -486,7 +487,8 @@ def evaluate_measures(
     after the measure (targets that are municipalities stand for their schools,
     clustered by municipality); the target is checked with :func:`target_check`
     on the last session held by the target date. Schools targeted by any other
-    measure on the same indicator are never controls.
+    measure done on the same indicator are never controls (those of measures
+    not done or only planned may be).
 
     Parameters
     ----------
@@ -495,6 +497,8 @@ def evaluate_measures(
         (:func:`cyclolib.decisions.read_decisions`).
     decisions : DataFrame, optional
         The register as returned by ``read_decisions`` (read when omitted).
+    n_neighbors : int, optional
+        Controls per treated school (params/decisions.yaml, default 3).
 
     Returns
     -------
@@ -540,6 +544,7 @@ def evaluate_measures(
             same = everything[
                 (everything["indicator"] == indicator)
                 & (everything["decision_id"] != rec["decision_id"])
+                & (everything["status"] == "done")
             ]
             others = set()
             for targets in same["targets"]:
@@ -555,6 +560,7 @@ def evaluate_measures(
                     covariates=covs,
                     exclude=others - treated,
                     clusters=clusters,
+                    n_neighbors=n_neighbors,
                 )
                 est.pop("df")
                 row.update(est)

@@ -99,6 +99,26 @@ def test_excluded_units_and_clusters():
     )
 
 
+def test_clustered_treated_units_by_hand():
+    # Two municipalities of two treated schools each, one neighbour per school:
+    # T1 -> C1 (c = 6 - 1 = 5), T2 -> C2 (3 - 2 = 1), T3 -> C3 (3 + 1 = 4),
+    # T4 -> C4 (2 - 4 = -2). Effect (5 + 1 + 4 - 2) / 4 = 2; cluster means 3
+    # and 1, variance 2 over 2 clusters gives V = 1; no control serves twice.
+    values = dict(HAND, T3=(69, 72), T4=(41, 43))
+    est = matched_did(
+        panel_of(values),
+        ["T1", "T2", "T3", "T4"],
+        first_post=2023,
+        n_neighbors=1,
+        clusters={"T1": "A", "T2": "A", "T3": "B", "T4": "B"},
+    )
+    assert est["effect"] == pytest.approx(2.0)
+    assert est["se"] == pytest.approx(1.0)
+    assert est["df"] == 1
+    half = stats.t.ppf(0.975, 1)
+    assert (est["ci_low"], est["ci_high"]) == pytest.approx((2 - half, 2 + half))
+
+
 def test_too_few_units_or_years_give_a_reason():
     panel = panel_of(HAND)
     assert matched_did(panel, ["T1"], first_post=2023)["note"] == (
