@@ -122,3 +122,11 @@ def test_not_an_xlsx_name(db_path, tmp_path, capsys):
         f"ошибка: Файл {tmp_path / 't.csv'}: ожидалось расширение .xlsx, "
         "получено «.csv»\n"
     )
+
+
+def test_help_is_russian(capsys):
+    with pytest.raises(SystemExit):
+        main(["table", "--help"])
+    out = capsys.readouterr().out
+    assert out.startswith("использование: cyclo table [-h] [--db ФАЙЛ]")
+    assert "сохранить любую таблицу в оформленный XLSX" in out
