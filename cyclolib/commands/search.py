@@ -20,6 +20,11 @@ KIND_NAMES = {
 }
 
 
+def _short(text: str, width: int = 60) -> str:
+    """Long official names cut to fit a terminal line."""
+    return text if len(text) <= width else text[: width - 1] + "…"
+
+
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "text", metavar="ТЕКСТ", help="часть названия, логина, класса или кода"
@@ -42,7 +47,11 @@ def run(args: argparse.Namespace) -> int:
         if found.empty:
             print(f"По запросу «{args.text}» ничего не найдено.")
             return 1
-        shown = found.assign(kind=found["kind"].map(KIND_NAMES))
+        shown = found.assign(
+            kind=found["kind"].map(KIND_NAMES),
+            name=found["name"].map(_short),
+            parent=found["parent"].fillna("").map(_short),
+        )
         shown.columns = ["вид", "код", "название", "входит в"]
         print(f"Найдено по запросу «{args.text}»: {len(found)}")
         print(shown.to_string(index=False))
