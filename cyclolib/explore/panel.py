@@ -93,15 +93,14 @@ def view_tables(ex: Explorer, sel: Selection, view: str) -> dict[str, pd.DataFra
     """The tables of one view of the panel, by their Russian sheet names."""
     if view not in VIEWS:
         raise ExploreError(f"Неизвестный вид «{view}»: допустимы {', '.join(VIEWS)}")
-    summary = ex.summary(sel)
     if view == "drilldown":
-        return {"Итоги": summary, "Единицы": ex.drilldown(sel)}
+        return {"Итоги": ex.summary(sel), "Единицы": ex.drilldown(sel)}
     if view == "tasks":
-        return {"Итоги": summary, "Задания": ex.tasks(sel)}
+        return {"Итоги": ex.summary(sel), "Задания": ex.tasks(sel)}
     if view == "heatmap":
         return {"Карта заданий": ex.heatmap(sel)}
     if view == "distribution":
-        return {"Итоги": summary, "Распределение баллов": ex.distribution(sel)}
+        return {"Итоги": ex.summary(sel), "Распределение баллов": ex.distribution(sel)}
     return {
         "Сравнение": ex.compare(sel),
         "Сравнение по заданиям": ex.compare_tasks(sel),
@@ -368,7 +367,9 @@ class Panel:
             studies = dict(zip(forms["study"], forms["study_name"], strict=True))
             _put(self.study_w, [(n, s) for s, n in studies.items()], form["study"])
             forms = forms[forms["study"] == form["study"]]
-            _put(self.subject_w, sorted(set(forms["subject"])), form["subject"])
+            names = load_params("subjects") or {}
+            subjects = [(names.get(c, c), c) for c in sorted(set(forms["subject"]))]
+            _put(self.subject_w, subjects, form["subject"])
             forms = forms[forms["subject"] == form["subject"]]
             grades = sorted({int(g) for g in forms["grade"]})
             _put(self.grade_w, grades, int(form["grade"]))

@@ -87,7 +87,7 @@ def test_drill_down_and_up(panel):
 
 def test_form_widgets_switch_the_form(panel):
     panel.municipality_w.value = "m2"
-    assert panel.subject_w.options == ("ma", "ru")
+    assert panel.subject_w.options == (("Математика", "ma"), ("Русский язык", "ru"))
     # Only s1 (in m1) wrote Russian: the selection falls back to the region
     panel.subject_w.value = "ru"
     assert panel.selection.form_id == "vpr-2024-ru-4"
