@@ -16,3 +16,28 @@ import report_db  # noqa: E402
 def nb_db(tmp_path_factory) -> Path:
     """A small database (see tests/reports/report_db.py)."""
     return report_db.build(tmp_path_factory.mktemp("nbdb") / "small.duckdb")
+
+
+@pytest.fixture(scope="session")
+def synth_db(tmp_path_factory) -> Path:
+    """A small synthetic region (two years, eight schools) loaded by the loaders."""
+    from cyclolib import db
+    from cyclolib.loaders import load_paths
+    from cyclolib.synth import make_region
+
+    folder = tmp_path_factory.mktemp("synth")
+    files = make_region(
+        seed=1,
+        schools=8,
+        municipalities=2,
+        years=[2023, 2024],
+        out_dir=folder / "files",
+        fmt="csv",
+    )
+    path = folder / "synth.duckdb"
+    con = db.connect(path)
+    try:
+        load_paths(con, [files])
+    finally:
+        con.close()
+    return path
