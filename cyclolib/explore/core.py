@@ -457,13 +457,22 @@ class Explorer:
             ["form_id", "study", "study_name", "subject", "grade"]
         ]
 
-    def find_form(self, *, study: str = "", subject: str = "", grade: int = 0) -> str:
+    def find_form(
+        self, *, study: str = "", subject: str = "", grade: int = 0, unit=None
+    ) -> str:
         """The form of the year for a study, subject and grade.
 
         Empty keys take the first form: ВПР before ОГЭ and ЕГЭ, then by
-        subject code and grade.
+        subject code and grade. With ``unit`` (a pair level, id), the first
+        such form that the unit has results of.
         """
         forms = self.forms
+        if unit is not None:
+            level, unit_id = unit
+            found = forms.index[
+                [len(self._rows(Selection(level, unit_id, f))) > 0 for f in forms.index]
+            ]
+            forms = forms.loc[found]
         if study:
             forms = forms[forms["study"] == study]
         if subject:
@@ -489,6 +498,9 @@ class Explorer:
     ) -> Selection:
         """Check a unit and find its form; an empty ``unit_id`` is the region.
 
+        The form is the first one matching ``study``, ``subject`` and ``grade``
+        (any where empty) that the unit has results of.
+
         Raises
         ------
         ExploreError
@@ -505,13 +517,23 @@ class Explorer:
                 )
             known = [r for r in self._region_index if r != NO_TERRITORY]
             unit_id = (known or list(self._region_index) or [""])[0]
-        form_id = self.find_form(study=study, subject=subject, grade=grade)
         index = self._level_index(level)
         if unit_id not in index:
             raise ExploreError(
                 f"Нет результатов за {self.year} год для единицы «{unit_id}» "
                 f"(уровень «{LEVEL_NAMES[level]}»)"
             )
+        keys = {"study": study, "subject": subject, "grade": grade}
+        try:
+            form_id = self.find_form(**keys, unit=(level, unit_id))
+        except ExploreError:
+            self.find_form(**keys)  # the form itself is missing: say so
+            raise ExploreError(
+                f"Нет результатов за {self.year} год для единицы «{unit_id}» "
+                f"(уровень «{LEVEL_NAMES[level]}») по исследованию "
+                f"«{study or 'любое'}», предмету «{subject or 'любой'}», "
+                f"классу {grade or 'любой'}"
+            ) from None
         return Selection(level, unit_id, form_id)
 
     def _level_index(self, level: str) -> pd.Index:

@@ -704,6 +704,49 @@ def panel(
             f"базой данных или Explorer; получено: {type(source).__name__}"
         )
     public = bool(public)
+    try:
+        return _panel_or_static(
+            con,
+            ctx,
+            explorer,
+            level=level,
+            unit_id=unit_id,
+            year=year,
+            study=study,
+            subject=subject,
+            grade=grade,
+            view=view,
+            public=public,
+            interactive=interactive,
+            views=views,
+        )
+    except ExploreError as exc:
+        # Nothing to explore for these parameters: say so, never break a batch
+        from IPython.display import HTML, display
+
+        if ctx is not None:
+            ctx.missing(str(exc))
+        else:
+            display(HTML(f"<p>{html.escape(str(exc))}</p>"))
+        return StaticView()
+
+
+def _panel_or_static(
+    con,
+    ctx,
+    explorer,
+    *,
+    level,
+    unit_id,
+    year,
+    study,
+    subject,
+    grade,
+    view,
+    public,
+    interactive,
+    views,
+):
     if level not in LEVELS:
         raise ExploreError(
             f"Неизвестный уровень «{level}»: допустимы {', '.join(LEVELS)}"

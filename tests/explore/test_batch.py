@@ -133,3 +133,13 @@ def test_kernel_of_a_jupyter_server_is_recognised(monkeypatch):
         finally:
             proc.kill()
             proc.wait()
+
+
+def test_nothing_to_explore_is_a_message_not_an_error(explorer):
+    from cyclolib.explore import StaticView
+
+    with contextlib.redirect_stdout(io.StringIO()):
+        shown = panel(
+            explorer, level="school", unit_id="s3", subject="ru", interactive=False
+        )
+    assert shown == StaticView()

@@ -352,3 +352,12 @@ def test_results_without_territories_and_ege_test_scores(con):
     schools = ex.drilldown(ex.selection("municipality", "-"))
     assert schools["unit_id"].tolist() == ["a", "b"]
     assert schools["mean_test_score"].tolist() == pytest.approx([70.0, 45.0])
+
+
+def test_unit_without_the_form(explorer):
+    with pytest.raises(ExploreError) as err:
+        explorer.selection("school", "s3", subject="ru")
+    assert str(err.value) == (
+        "Нет результатов за 2024 год для единицы «s3» (уровень «школа») по "
+        "исследованию «любое», предмету «ru», классу любой"
+    )
