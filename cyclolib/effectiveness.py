@@ -254,11 +254,11 @@ def matched_did(
 
     and the interval is :math:`\\hat\\tau \\pm t_{n_T - 1,\\,(1+\\gamma)/2}
     \\sqrt{\\widehat V}`. With clusters, :math:`c_i` are first averaged per
-    cluster, :math:`n_T` becomes the number of clusters and the correction
-    term uses the cluster weights.
+    cluster and :math:`n_T` in the first term becomes the number of clusters
+    (the correction term keeps the unit weights).
 
     Edge cases: units without a value in both periods are dropped; with fewer
-    than two treated units (or clusters) or no controls the effect is not
+    than two treated units (or clusters) or two controls the effect is not
     estimated (NaN, with the reason in ``note``); missing covariate values are
     replaced by the covariate's mean; a covariate missing for every unit is
     left out.
@@ -343,8 +343,8 @@ def matched_did(
     if len(treat) < 2:
         out["note"] = "меньше двух целевых единиц со значениями до и после"
         return out
-    if pool.empty:
-        out["note"] = "нет единиц сравнения без мер"
+    if len(pool) < 2:
+        out["note"] = "меньше двух единиц сравнения без мер"
         return out
 
     # Matching features: baseline level and context, standardised

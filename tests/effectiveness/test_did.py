@@ -127,6 +127,10 @@ def test_too_few_units_or_years_give_a_reason():
     assert matched_did(panel, ["T1", "T2"], first_post=2022)["note"] == (
         "нет лет до или после меры"
     )
+    alone = matched_did(
+        panel, ["T1", "T2"], first_post=2023, exclude=["C1", "C2", "C3"]
+    )
+    assert alone["note"] == "меньше двух единиц сравнения без мер"
     with pytest.raises(ValueError) as err:
         matched_did(panel, ["T1", "T2"], first_post=2023, n_neighbors=0)
     assert str(err.value) == "n_neighbors должно быть не меньше 1, получено 0"
