@@ -131,7 +131,9 @@ def comparison(
         groups.append(("Вышестоящая территория", now, list(parent_school_ids)))
     if similar:
         groups.append(("Похожие единицы", now, similar))
-    groups += [("Регион", now, None), ("Единица, прошлый год", before, school_ids)]
+    if level != "region":
+        groups.append(("Регион", now, None))
+    groups.append(("Единица, прошлый год", before, school_ids))
     parts = [
         form_summary(frame, ids).assign(group=label) for label, frame, ids in groups
     ]
