@@ -3,7 +3,9 @@
 ``cyclo flags objectivity --year Y`` writes the list of schools with signs of
 non-objective results in the published layout, the detailed figures of every
 sign and the objectivity index; ``cyclo flags low-results`` writes the schools
-with low results and the profile of each.
+with low results and the profile of each; ``value-added``, ``development`` and
+``allocation`` write the value added of schools, the topics of professional
+development and the budget proposal.
 """
 
 from __future__ import annotations
@@ -16,15 +18,23 @@ from .. import db
 from ..cli import add_db_argument
 from ..config import REPORTS_DIR
 
-HELP = "списки школ: признаки необъективности, низкие результаты"
+HELP = "списки и таблицы анализа: необъективность, ШНОР, добавленная ценность…"
+
+KINDS = {
+    "objectivity": "признаки необъективности",
+    "low-results": "школы с низкими результатами",
+    "value-added": "добавленная ценность школ",
+    "development": "темы повышения квалификации",
+    "allocation": "предложение распределения бюджета",
+}
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "kind",
-        choices=["objectivity", "low-results"],
+        choices=list(KINDS),
         metavar="СПИСОК",
-        help="objectivity (признаки необъективности) или low-results (ШНОР)",
+        help="; ".join(f"{k} — {v}" for k, v in KINDS.items()),
     )
     add_db_argument(parser)
     parser.add_argument(
@@ -76,7 +86,9 @@ def run(args: argparse.Namespace) -> int:
         )
         if args.kind == "objectivity":
             return _objectivity(con, year, out, everyone=args.all)
-        return _low_results(con, year, out, criterion=args.criterion)
+        if args.kind == "low-results":
+            return _low_results(con, year, out, criterion=args.criterion)
+        return _table(con, args.kind, year, out)
     except ValueError as exc:
         print(f"Ошибка: {exc}", file=sys.stderr)
         return 2
@@ -143,3 +155,46 @@ def _low_results(con, year: int, out: Path, *, criterion: str | None) -> int:
     )
     print(f"Список записан: {out}")
     return 0
+
+
+def _table(con, kind: str, year: int, out: Path) -> int:
+    from ..analysis import allocation, development, value_added
+    from ..analysis._data import unit_names
+    from ..analysis.export import write_xlsx
+
+    names = unit_names(con)
+    if kind == "value-added":
+        forms = value_added.value_added(con, year=year)
+        schools = value_added.resilient_schools(value_added.combine_forms(forms))
+        for frame in (forms, schools):
+            frame["band"] = frame["band"].map(value_added.BANDS)
+        schools.insert(1, "school_name", schools["school_id"].map(names))
+        tables = {"Школы": schools, "По работам": forms}
+        rows = len(schools)
+    elif kind == "development":
+        tables = {}
+        for level, title in (("municipality", "Темы КПК"), ("school", "Темы МО")):
+            deficits = development.skill_deficits(con, year=year, level=level)
+            tables[title] = development.development_topics(deficits)
+            tables[f"Дефициты ({level})"[:31]] = deficits[deficits["deficit"]]
+        rows = len(tables["Темы КПК"])
+    else:
+        proposal = allocation.allocate(con, year=year)
+        proposal.insert(1, "unit_name", proposal["unit_id"].map(names))
+        rule = allocation.allocation_rule()
+        tables = {"Предложение": proposal, "Правило": _frame(rule)}
+        print(rule)
+        rows = len(proposal)
+    if rows == 0:
+        print(f"Нет данных за {year} год: таблица пуста", file=sys.stderr)
+        return 1
+    write_xlsx(out, tables)
+    print(f"{KINDS[kind].capitalize()}, {year} год: строк {rows}")
+    print(f"Таблица записана: {out}")
+    return 0
+
+
+def _frame(text: str):
+    import pandas as pd
+
+    return pd.DataFrame({"Правило": [text]})

@@ -95,3 +95,18 @@ def test_missing_database_is_named(tmp_path, capsys):
         f"База данных {path} не найдена: сначала загрузите данные "
         "(cyclo load или cyclo demo)"
     )
+
+
+def test_flags_tables(tmp_path, capsys):
+    path = tmp_path / "t.duckdb"
+    _database(path)
+    sheets = {
+        "value-added": ["Школы", "По работам"],
+        "allocation": ["Предложение", "Правило"],
+    }
+    for kind, names in sheets.items():
+        out = tmp_path / f"{kind}.xlsx"
+        assert cli.main(["flags", kind, "--db", str(path), "--out", str(out)]) == 0
+        assert list(pd.read_excel(out, sheet_name=None, engine="calamine")) == names
+    printed = capsys.readouterr().out.splitlines()
+    assert printed[-2] == "Предложение распределения бюджета, 2021 год: строк 3"
