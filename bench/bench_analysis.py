@@ -1,0 +1,196 @@
+"""Stage 5 analyses: how well planted inflation is found, and how fast.
+
+1. Synthetic regions with planted inflated and low-results schools, several
+   seeds: recall and precision of each objectivity sign, of all signs together
+   and of the list of schools with low results.
+2. Seconds and peak memory of ``objectivity_signs`` against the plain way
+   (a loop over schools with ``scipy.stats.spearmanr`` and ``statistics``).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import statistics
+import sys
+import tempfile
+from pathlib import Path
+
+from bench.util import measure, row
+
+SEEDS = [1, 2, 3, 4]
+SCHOOLS = 150
+YEARS = [2023, 2024]
+
+
+def _region(folder: Path, seed: int):
+    from cyclolib import db
+    from cyclolib.loaders import load_paths
+    from cyclolib.synth import make_region
+
+    out = make_region(
+        seed=seed,
+        schools=SCHOOLS,
+        municipalities=6,
+        years=YEARS,
+        out_dir=folder / f"s{seed}",
+        fmt="csv",
+    )
+    path = folder / f"s{seed}.duckdb"
+    con = db.connect(path)
+    load_paths(
+        con, [out / "schools.csv", out / "items.csv", *sorted(out.rglob("vpr-*.csv"))]
+    )
+    con.close()
+    planted = json.loads((out / "ground_truth.json").read_text(encoding="utf-8"))
+    return path, planted["planted"]
+
+
+def _detection(path: Path, planted: list[dict]) -> dict:
+    from cyclolib import db
+    from cyclolib.analysis import low_results as lr
+    from cyclolib.analysis import objectivity as obj
+
+    con = db.connect(path, read_only=True)
+    counts = {k: [0, 0, 0] for k in [*obj.SIGNS, "any", "low_results"]}
+    inflated = [p for p in planted if p["category"] == "inflated"]
+    for year in YEARS:
+        detail = obj.objectivity_signs(con, year=year)
+        truth = {p["school_id"] for p in inflated if year in p["years"]}
+        for sign in [*obj.SIGNS, "any"]:
+            mask = detail["n_signs"] > 0 if sign == "any" else detail[sign]
+            flagged = set(detail.loc[mask, "school_id"])
+            c = counts[sign]
+            c[0] += len(flagged & truth)
+            c[1] += len(flagged)
+            c[2] += len(truth)
+    low = lr.low_results(con, year=YEARS[-1])
+    listed = set(low.loc[low["listed"], "school_id"])
+    truth = {p["school_id"] for p in planted if p["category"] == "low_results"}
+    counts["low_results"] = [len(listed & truth), len(listed), len(truth)]
+    con.close()
+    return counts
+
+
+def _plain_signs(path: Path, year: int) -> int:
+    """The plain way: one pass over the schools with scipy and statistics."""
+    import duckdb
+    from scipy import stats
+
+    con = duckdb.connect(str(path), read_only=True)
+    rows = con.execute(
+        "SELECT r.form_id, r.school_id, r.primary_score, r.journal_mark "
+        "FROM results r JOIN forms f USING (form_id) WHERE f.year = ? "
+        "AND NOT r.absent AND r.primary_score IS NOT NULL",
+        [year],
+    ).df()
+    marked = 0
+    for _, form in rows.groupby("form_id"):
+        x = form["primary_score"].tolist()
+        high = statistics.mean(x) + 1.96 * statistics.stdev(x) / math.sqrt(len(x))
+        for _, part in form.groupby("school_id"):
+            s = part["primary_score"].tolist()
+            if len(s) >= 5:
+                low = statistics.mean(s) - 1.96 * statistics.stdev(s) / math.sqrt(
+                    len(s)
+                )
+                marked += low > high
+            pairs = part.dropna(subset=["journal_mark"])
+            if len(pairs) >= 10 and pairs["journal_mark"].nunique() > 1:
+                r = stats.spearmanr(pairs["journal_mark"], pairs["primary_score"])
+                marked += r.statistic < 0
+    return int(marked)
+
+
+def _suite_signs(path: Path, year: int) -> int:
+    from cyclolib import db
+    from cyclolib.analysis import objectivity as obj
+
+    con = db.connect(path, read_only=True)
+    detail = obj.objectivity_signs(con, year=year)
+    return int(detail["n_signs"].sum())
+
+
+def _real_db(folder: Path) -> Path | None:
+    from cyclolib import db
+    from cyclolib.config import SHARED_DATA_DIR
+    from cyclolib.loaders import load_paths
+
+    vpr = SHARED_DATA_DIR / "vpr-altai"
+    if not vpr.is_dir():
+        return None
+    path = folder / "real.duckdb"
+    con = db.connect(path)
+    load_paths(
+        con,
+        [
+            vpr / "schools.xlsx",
+            *sorted((vpr / "2020").glob("*.xlsx")),
+            *sorted((vpr / "2021").glob("*.xlsx")),
+        ],
+    )
+    con.close()
+    return path
+
+
+def main() -> None:
+    from cyclolib.analysis import objectivity as obj
+
+    names = {
+        **obj.SIGNS,
+        "any": "хотя бы один признак",
+        "low_results": "список ШНОР (два года подряд)",
+    }
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp)
+        total = {k: [0, 0, 0] for k in names}
+        print(
+            f"Синтетические регионы: {SCHOOLS} школ, годы {YEARS}, зёрна {SEEDS}",
+            flush=True,
+        )
+        last = None
+        for seed in SEEDS:
+            path, planted = _region(folder, seed)
+            counts = _detection(path, planted)
+            for k, (tp, fl, pl) in counts.items():
+                t = total[k]
+                t[0], t[1], t[2] = t[0] + tp, t[1] + fl, t[2] + pl
+            any_ = counts["any"]
+            print(
+                f"  зерно {seed}: найдено {any_[0]} из {any_[2]} завышений, "
+                f"отмечено школ {any_[1]}",
+                flush=True,
+            )
+            last = path
+        print("  признак: полнота (recall), точность (precision)")
+        for k, (tp, fl, pl) in total.items():
+            recall = tp / pl if pl else float("nan")
+            precision = tp / fl if fl else float("nan")
+            print(
+                f"  {names[k]:<48} {recall:6.2f} {precision:6.2f}  "
+                f"({tp} верных из {fl} отмеченных, посажено {pl})"
+            )
+
+        real = _real_db(folder)
+        path, year, label = (
+            (real, 2021, "реальные данные 2021")
+            if real
+            else (last, YEARS[-1], "синтетический регион")
+        )
+        print(f"Скорость признаков необъективности ({label}):")
+        print(
+            row(
+                "комплекс: objectivity_signs (все пять признаков)",
+                measure(_suite_signs, path, year),
+            )
+        )
+        print(
+            row(
+                "обычный способ: цикл по школам (два признака)",
+                measure(_plain_signs, path, year),
+            )
+        )
+
+
+if __name__ == "__main__":
+    sys.exit(main())
