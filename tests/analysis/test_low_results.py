@@ -163,3 +163,29 @@ def test_profiles_and_bad_criterion(con):
         "Критерий ШНОР «median» не известен: допустимы low_quartile_share, "
         "mean_pct, fail_share"
     )
+
+
+def test_deficits_per_teacher(con):
+    add_schools(con, {"s1": ("m1", 0.0, True)})
+    # Two teachers of ten students each: t1's students score 0 on task 1,
+    # t2's all get it right; task 2 is right for everyone.
+    scores = [[0, 1]] * 10 + [[1, 1]] * 10
+    rows = [(2021, "ma", 5, "s1", float(sum(s)), 2, None) for s in scores]
+    add_results(con, rows, task_scores=scores)
+    _items(con, "vpr-2021-ma-5", [("1", 1, "Б"), ("2", 1, "Б")])
+    con.execute(
+        "UPDATE results SET teacher_id = CASE WHEN result_id <= 10 THEN 't1' "
+        "ELSE 't2' END"
+    )
+    tasks = dev.task_results(con, year=2021, level="teacher")
+    got = tasks.set_index(["unit_id", "task"])["completion"].to_dict()
+    assert got == {
+        ("t1", "1"): 0.0,
+        ("t1", "2"): 100.0,
+        ("t2", "1"): 100.0,
+        ("t2", "2"): 100.0,
+    }
+    topics = dev.development_topics(dev.skill_deficits(con, year=2021, level="teacher"))
+    assert topics[["topic", "unit_list"]].values.tolist() == [
+        ["Математика, 5 класс: задание 1 (умение 1)", "t1"]
+    ]
