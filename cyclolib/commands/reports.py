@@ -52,7 +52,8 @@ def add_arguments(parser) -> None:
     parser.add_argument(
         "--private",
         action="store_true",
-        help="служебные отчёты (с малыми группами); по умолчанию публичные",
+        help="служебные отчёты (с малыми группами и кодами участников; файлы "
+        "<стадия>.private.html — не публикуйте их); по умолчанию публичные",
     )
     parser.add_argument(
         "--date",

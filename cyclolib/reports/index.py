@@ -82,10 +82,15 @@ def write_index(root: str | Path, *, date: str = "") -> Path:
             "<th>Кратко</th></tr></thead><tbody>"
         )
         for unit_id in sorted(units):
-            recs = sorted(units[unit_id], key=lambda r: r.get("stage", ""))
+            recs = sorted(
+                units[unit_id],
+                key=lambda r: (r.get("stage", ""), r.get("public") is False),
+            )
             links = []
             for rec in recs:
                 label = escape(rec.get("stage", "")[:2])
+                if rec.get("public") is False:
+                    label += " (служебный)"
                 if rec.get("status") == "done" and rec.get("html"):
                     href = os.path.relpath(rec["html"], root).replace(os.sep, "/")
                     title = escape(rec.get("title", ""))

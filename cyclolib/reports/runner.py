@@ -12,7 +12,8 @@ the HTML and dies, so that no state passes from one report to the next. The
 
 Files of a report go to ``<out>/<year>/<level>/<unit_id>/``: ``<stage>.html``,
 the executed ``<stage>.ipynb`` and ``<stage>.json`` (status, summary and the
-cache key that lets a re-run skip unchanged reports).
+cache key that lets a re-run skip unchanged reports); private reports are
+``<stage>.private.*``, so that they never overwrite the public ones.
 """
 
 from __future__ import annotations
@@ -37,6 +38,9 @@ from ..nb import BATCH_ENV, LEVEL_NAMES, LEVELS, iter_notebooks
 log = logging.getLogger(__name__)
 
 ENGINES = ("fork", "papermill")
+
+#: Private reports sit beside public ones as ``<stage>.private.html``
+PRIVATE_SUFFIX = ".private"
 
 #: Parameters that do not change a report's content: left out of the cache key.
 _NOT_CONTENT = frozenset({"report_date", "db"})
@@ -64,6 +68,8 @@ class Job:
     title: str
     key: str
     engine: str = "fork"
+    #: Base name of the report's files: the stage, ``.private`` for private mode
+    name: str = ""
 
 
 @dataclass
@@ -363,12 +369,13 @@ def plan(
                 key=key,
                 engine=engine,
             )
-            previous = _read_record(folder / f"{path.stem}.json")
+            job.name = path.stem + ("" if public else PRIVATE_SUFFIX)
+            previous = _read_record(folder / f"{job.name}.json")
             if (
                 not force
                 and previous.get("key") == key
                 and previous.get("status") == "done"
-                and (folder / f"{path.stem}.html").exists()
+                and (folder / f"{job.name}.html").exists()
             ):
                 batch.skipped.append(_outcome(job, "skipped", **_kept(previous)))
             else:
@@ -544,10 +551,17 @@ def _render(job: Job) -> Outcome:
 
     folder = Path(job.out_dir)
     folder.mkdir(parents=True, exist_ok=True)
-    page_path = folder / f"{job.stage}.html"
-    nb_path = folder / f"{job.stage}.ipynb"
-    record_path = folder / f"{job.stage}.json"
-    record = {"key": job.key, "title": job.title, **job.unit, "stage": job.stage}
+    name = job.name or job.stage
+    page_path = folder / f"{name}.html"
+    nb_path = folder / f"{name}.ipynb"
+    record_path = folder / f"{name}.json"
+    record = {
+        "key": job.key,
+        "title": job.title,
+        **job.unit,
+        "stage": job.stage,
+        "public": bool(job.parameters.get("public", True)),
+    }
 
     try:
         executed = _execute(job)

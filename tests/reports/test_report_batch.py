@@ -121,7 +121,14 @@ def test_a_planted_script_name_is_escaped_everywhere(published):
 
 
 def test_private_reports_hold_their_own_unit_only(make_reports):
+    public = make_reports(unit_ids=["sch000101"], stages=["3"])
     batch = make_reports(unit_ids=["sch000101", "m02"], stages=["3"], public=False)
+    # Private files sit beside the public ones and never replace them
+    assert [o.html.rsplit("/", 1)[1] for o in batch.outcomes] == [
+        "03-data.private.html",
+        "03-data.private.html",
+    ]
+    assert report_db.student_code("sch000101", 0) not in _page(public.outcomes[0].html)
     pages = {o.unit_id: _page(o.html) for o in batch.outcomes}
     own = {
         school: [report_db.student_code(school, i) for i in range(size)]
