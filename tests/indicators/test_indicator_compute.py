@@ -263,3 +263,58 @@ def test_sql_values_equal_the_pandas_formulas(tiny):
             merged[col], merged[f"{col}_sql"], check_names=False, rtol=1e-9
         )
     assert (merged["n"] == merged["n_sql"]).all()
+
+
+def test_compute_one_year_keeps_the_others(tiny):
+    compute(tiny)
+    before = values(tiny, year=2020)
+    summary = compute(tiny, year=2021)
+    assert summary["rows"] == len(values(tiny, year=2021))
+    pd.testing.assert_frame_equal(values(tiny, year=2020), before)
+    # The dynamics of 2021 still read 2020: quality 4/9 against 1/4.
+    row = values(tiny, year=2021, level="region", indicator="quality_pct_change")
+    assert row["value"].iloc[0] == pytest.approx(400 / 9 - 25)
+
+
+def test_ege_values_by_hand(tiny):
+    # Five ЕГЭ results in profile maths (minimum 27 in params/indicators.yaml):
+    # test scores 100, 85, 50, 26, 20 → mean 56.2, below minimum 2/5,
+    # 81–100 2/5, one 100.
+    db.append(
+        tiny,
+        "forms",
+        pd.DataFrame(
+            {
+                "form_id": ["ege-2021-ma-11"],
+                "study_id": ["ege"],
+                "year": [2021],
+                "subject": ["ma"],
+                "grade": [11],
+                "max_score": [31.0],
+            }
+        ),
+    )
+    db.append(
+        tiny,
+        "results",
+        pd.DataFrame(
+            {
+                "result_id": range(100, 105),
+                "form_id": "ege-2021-ma-11",
+                "school_id": "C",
+                "student_id": [f"C/e{k}" for k in range(5)],
+                "absent": False,
+                "primary_score": [31.0, 25, 12, 5, 4],
+                "test_score": [100.0, 85, 50, 26, 20],
+                "load_id": 1,
+            }
+        ),
+    )
+    v = compute_values(tiny)
+    ege = v[(v["study"] == "ege") & (v["level"] == "region")]
+    got = dict(zip(ege["indicator"], ege["value"], strict=True))
+    assert got["ege_mean_test_score"] == pytest.approx(56.2)
+    assert got["ege_below_min_pct"] == pytest.approx(40.0)
+    assert got["ege_81_100_pct"] == pytest.approx(40.0)
+    assert got["ege_100_count"] == 1
+    assert "ege_mean_test_score" not in set(v.loc[v["study"] == "vpr", "indicator"])
