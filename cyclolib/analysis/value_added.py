@@ -156,8 +156,9 @@ def value_added(
 
     with y the student's primary score as % of the maximum and prior the
     school's mean % of the same subject one grade lower a year earlier (the
-    same cohort). Schools with a prior get the model with it, the others the
-    model without (both fitted on their own schools). A context variable that
+    same cohort). Schools with a prior get the model with it, fitted on those
+    schools (when at least three have one); the others get the model without
+    it, fitted on every school of the form. A context variable that
     is constant is left out; a missing value is replaced by the mean and
     flagged by an indicator column. For school j with n_j participants:
 
@@ -203,14 +204,24 @@ def value_added(
         has_prior = form["prior"].notna()
         if form.loc[has_prior, "school_id"].nunique() < 3:
             has_prior[:] = False
-        for with_prior in (True, False):
-            part = form[has_prior == with_prior].copy()
-            if part.empty:
-                continue
-            fitted, sigma = _fit(part, with_prior)
+
+        # Context only, fitted on every school of the form: for those without
+        # a prior
+        part = form[~has_prior].copy()
+        if not part.empty:
+            fitted, sigma = _fit(form, False)
+            part["fitted"] = fitted[~has_prior.to_numpy()]
+            part["sigma"] = sigma
+            part["model"] = "context"
+            parts.append(part)
+
+        # Context and prior, fitted on the schools that have a prior
+        part = form[has_prior].copy()
+        if not part.empty:
+            fitted, sigma = _fit(part, True)
             part["fitted"] = fitted
             part["sigma"] = sigma
-            part["model"] = "context+prior" if with_prior else "context"
+            part["model"] = "context+prior"
             parts.append(part)
     columns = [
         "school_id",

@@ -152,3 +152,21 @@ def test_bad_confidence():
     with pytest.raises(ValueError) as err:
         va.funnel_limits([10], mean=0, sd=1, levels=(95,))
     assert str(err.value) == "Уровень доверия должен быть между 0 и 1, получено 95"
+
+
+def test_schools_without_prior_use_the_context_model_of_all(con):
+    social = _region(con, prior=True)
+    con.execute(
+        "DELETE FROM results WHERE school_id = 's6' AND form_id = 'vpr-2020-ma-4'"
+    )
+    got = va.value_added(con, year=2021).set_index("school_id")
+    assert got.loc["s6", "model"] == "context"
+    assert (got.drop(index="s6")["model"] == "context+prior").all()
+
+    # Reference: np.polyfit over the 2021 students of all six schools.
+    rows = con.execute(
+        "SELECT school_id, primary_score / 20 * 100 AS pct FROM results "
+        "WHERE form_id = 'vpr-2021-ma-5'"
+    ).df()
+    slope, icpt = np.polyfit(rows["school_id"].map(social), rows["pct"], 1)
+    assert got.loc["s6", "expected"] == pytest.approx(icpt + slope * social["s6"])
