@@ -1,12 +1,16 @@
 """Stage 4: the values of every indicator for every unit, in one run.
 
-The database does the heavy part in SQL: the sums of each class (students'
-results joined to their schools and forms), then one ``GROUPING SETS`` query
-rolls the sums up to schools, municipalities and regions. Sums add up, so a
-municipality's value comes from its students, never from its schools'
-values. The values and their intervals are then derived from the sums by the
-functions of :mod:`cyclolib.indicators.formulas`, the same ones a notebook
-calls on a frame of results.
+The database does all the work in SQL. First the sums of each class
+(students' results joined to their schools and forms: participants, the
+number of each mark, sums and sums of squares of the scores, points of each
+task...). Then one ``GROUPING SETS`` query per kind of sums rolls them up to
+schools, municipalities and regions: sums add up, so a municipality's value
+comes from its students, never from its schools' values. The values and their
+intervals are derived from the sums by the SQL of
+:mod:`cyclolib.indicators.sqlvalues`, the same formulas as the pandas
+functions of :mod:`cyclolib.indicators.formulas` (the tests hold both to
+hand-worked numbers); the dynamics and the equity indicators, which concern
+few units, are derived by those pandas functions.
 """
 
 from __future__ import annotations

@@ -492,7 +492,8 @@ def marks(results, *, by=None, confidence=None, min_group_size=None):
     -----
     Shares carry Wilson intervals. The СОУ is the mean of a weight per
     student (1.00, 0.64, 0.36, 0.16), so its interval is the t interval of
-    that mean, as is the mean mark's. Participants without a mark are left
+    that mean, as is the mean mark's; both intervals are cut to the
+    possible values (0–100 %, marks 2–5). Participants without a mark are left
     out of N. A municipality's or region's value is computed over its
     students, never as a mean of its schools' values (ФИС ОКО; the СОУ
     after В. П. Симонов).
@@ -711,7 +712,8 @@ def task_completion(task_scores, *, by=None, confidence=None, min_group_size=Non
 
     Notes
     -----
-    Source: the task-completion tables of ФИС ОКО. A task with no maximum
+    The completion interval is cut to 0–100 %. Source: the
+    task-completion tables of ФИС ОКО. A task with no maximum
     (unknown form) gives NaN completion. Points above the maximum count as
     full credit and are kept in the sum (the loaders reject such rows).
     Use :func:`task_status` to read a completion against the reference
