@@ -282,7 +282,8 @@ def objectivity_signs(
     -------
     DataFrame
         One row per school and form of the year (forms of the study, subjects
-        and grades of the parameters), with columns:
+        and grades of the parameters, and the ОГЭ forms of ``oge_subjects``
+        where present), with columns:
 
         - ``study, year, subject, grade, form_id, school_id, municipality_id``;
         - ``n, mean, sd, ci_low, ci_high``: participants and the 95 % interval of
@@ -343,6 +344,11 @@ def objectivity_signs(
         subjects=p["subjects"],
         grades=p["grades"],
     )
+    if p.get("oge_subjects"):
+        oge = student_results(
+            con, years=[year], studies=["oge"], subjects=p["oge_subjects"], grades=[9]
+        )
+        data = pd.concat([data, oge], ignore_index=True) if len(oge) else data
     if data.empty:
         log.warning("no results of %s for %s", p["study"], year)
     z = float(stats.norm.ppf(0.5 + p["confidence"] / 2))
@@ -416,8 +422,9 @@ def objectivity_list(
     -------
     DataFrame
         Columns ``Год, Логин, Муниципалитет, ОО``, one 0/1 column per examined
-        form (``4 РУ, 4 МА, 5 РУ, 5 МА``: 1 when any sign marks the school on
-        that form), ``Количество маркеров`` (the number of marked forms), then a
+        form (``4 РУ, 4 МА, 5 РУ, 5 МА``, then ``ОГЭ РУ, ОГЭ МА`` when ОГЭ
+        results were examined: 1 when any sign marks the school on that form),
+        ``Количество маркеров`` (the number of marked forms), then a
         0/1 column per sign (named as in :data:`SIGNS`: 1 when the sign marks the
         school on any form).
     """
@@ -426,11 +433,14 @@ def objectivity_list(
     forms = [(g, s) for g in p["grades"] for s in p["subjects"]]
     form_cols = [f"{g} {labels.get(s, s.upper())}" for g, s in forms]
 
+    # ОГЭ columns only where ОГЭ results were examined
     d = detail.copy()
-    d["form_col"] = (
-        d["grade"].astype(str)
-        + " "
-        + d["subject"].map(lambda s: labels.get(s, s.upper()))
+    oge = d["study"] == "oge"
+    for s in p.get("oge_subjects") or []:
+        if (oge & (d["subject"] == s)).any():
+            form_cols.append(f"ОГЭ {labels.get(s, s.upper())}")
+    d["form_col"] = np.where(oge, "ОГЭ", d["grade"].astype(str)) + (
+        " " + d["subject"].map(lambda s: labels.get(s, s.upper()))
     )
     d["marked"] = (d["n_signs"] > 0).astype(int)
     by_form = d.pivot_table(

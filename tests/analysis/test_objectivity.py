@@ -213,3 +213,21 @@ def test_bad_arguments_are_named():
     with pytest.raises(ValueError) as err:
         obj._params({"alpha": 1})
     assert str(err.value).startswith("Неизвестный параметр объективности «alpha»")
+
+
+def test_oge_means_are_examined_where_present(con):
+    scores = {
+        "s1": [18, 19, 20, 19, 18],
+        "s2": [8, 9, 10, 11, 12],
+        "s3": [5, 6, 7, 8, 9],
+        "s4": [10, 12, 14, 9, 11],
+    }
+    _region(con, scores, grade=9)
+    con.execute("UPDATE forms SET study_id = 'oge'")
+    detail = obj.objectivity_signs(con, year=2021)
+    assert set(detail["study"]) == {"oge"}
+    listing = obj.objectivity_list(detail, con)
+    # The same table as the grade-5 test: s1 alone has an inflated mean.
+    assert listing["Логин"].tolist() == ["s1"]
+    assert listing.columns[8] == "ОГЭ МА"
+    assert listing.loc[0, "ОГЭ МА"] == 1 and listing.loc[0, "Количество маркеров"] == 1
