@@ -41,14 +41,18 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         metavar="КОД",
         help="код единицы (территории, логин школы, класс)",
     )
-    parser.add_argument("--year", type=int, default=None, metavar="ГОД")
+    parser.add_argument(
+        "--year", type=int, default=None, metavar="ГОД", help="год (сессии)"
+    )
     parser.add_argument(
         "--study", default=None, metavar="ИССЛЕДОВАНИЕ", help="vpr, oge, ege, …"
     )
     parser.add_argument(
         "--subject", default=None, metavar="ПРЕДМЕТ", help="код предмета (ma, ru, …)"
     )
-    parser.add_argument("--grade", type=int, default=None, metavar="КЛАСС")
+    parser.add_argument(
+        "--grade", type=int, default=None, metavar="КЛАСС", help="класс (параллель)"
+    )
     parser.add_argument(
         "--indicator",
         action="append",
