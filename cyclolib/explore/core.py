@@ -770,11 +770,13 @@ class Explorer:
         Returns
         -------
         pandas.DataFrame
-            ``score, participants, pct, mark`` for every score from 0 to the
-            form's maximum; ``pct`` is the share of participants with a score,
+            ``score, count, pct, mark`` for every score from 0 to the form's
+            maximum: ``count`` participants have the score, ``pct`` is their
+            share of the participants with a score,
             ``mark`` the mark of that score by params/scales.yaml (NaN without
             a scale). The mark boundaries (minimum scores of «3», «4», «5») are
-            in ``frame.attrs["thresholds"]``.
+            in ``frame.attrs["thresholds"]``, the participants with a score in
+            ``frame.attrs["participants"]``.
 
         Notes
         -----
@@ -796,7 +798,7 @@ class Explorer:
         frame = pd.DataFrame(
             {
                 "score": scores,
-                "participants": hist.astype(int),
+                "count": hist.astype(int),
                 "pct": hist / total * 100 if total else np.full(len(hist), np.nan),
             }
         )
@@ -806,6 +808,7 @@ class Explorer:
             frame["mark"] = np.nan
         frame = _with_attrs(frame, "Распределение баллов", percent=["pct"])
         frame.attrs["thresholds"] = thresholds
+        frame.attrs["participants"] = int(total)
         return frame
 
     # Comparison
@@ -899,16 +902,23 @@ class Explorer:
             ``position, task, level, unit_pct, parent_pct, similar_pct,
             region_pct, diff_parent_pp`` (the last is ``unit_pct − parent_pct``
             in percentage points); a column is NaN where its group does not
-            exist for the level. Completion as in :meth:`tasks`.
+            exist for the level. Completion as in :meth:`tasks`. The
+            participants of each group are in ``frame.attrs["participants"]``
+            (column → number).
         """
         items = self.items(sel.form_id)
         frame = items[["position", "task", "level"]].copy()
         for key in ("unit", "parent", "similar", "region"):
             frame[f"{key}_pct"] = np.nan
+        sizes = {}
         for key, _title, _name, rows in self._compare_groups(sel):
-            frame[f"{key}_pct"] = self._completion(self._sum(rows), items)[0]
+            sums = self._sum(rows)
+            frame[f"{key}_pct"] = self._completion(sums, items)[0]
+            sizes[f"{key}_pct"] = int(sums.n)
         frame["diff_parent_pp"] = frame["unit_pct"] - frame["parent_pct"]
-        return _with_attrs(frame.reset_index(drop=True), "Сравнение по заданиям")
+        frame = _with_attrs(frame.reset_index(drop=True), "Сравнение по заданиям")
+        frame.attrs["participants"] = sizes
+        return frame
 
     def _compare_groups(self, sel: Selection) -> list[tuple[str, str, str, np.ndarray]]:
         name = self.unit_name(sel.level, sel.unit_id)

@@ -48,6 +48,23 @@ def _fit(
     )
 
 
+def _empty(title: str) -> Figure:
+    """A figure that says there is nothing to draw."""
+    fig = Figure(figsize=(8, 1.2))
+    ax = fig.add_subplot()
+    ax.set_axis_off()
+    ax.set_title(title, fontsize=10)
+    ax.text(
+        0.5,
+        0.3,
+        "Нет данных для рисунка (малые группы скрыты или нет результатов)",
+        ha="center",
+        va="center",
+        fontsize=9,
+    )
+    return fig
+
+
 def marks_figure(frame: pd.DataFrame, *, title: str = "") -> Figure:
     """Stacked bars of the shares of «2» … «5» of each unit of a drill-down.
 
@@ -59,6 +76,8 @@ def marks_figure(frame: pd.DataFrame, *, title: str = "") -> Figure:
     title : str
         The figure's title.
     """
+    if frame.empty:
+        return _empty(title or "Распределение отметок")
     label_col = "unit" if "unit" in frame.columns else "name"
     labels = frame[label_col].astype(str).tolist()
     height = max(2.0, 0.22 * len(labels) + 1.3)
@@ -107,6 +126,8 @@ def heatmap_figure(
     levels of params/settings.yaml, see :func:`~cyclolib.explore.task_status`);
     grey: too few participants; white: a task without a difficulty level.
     """
+    if frame.empty:
+        return _empty(title or "Выполнение заданий, %")
     levels = frame.attrs.get("levels", {})
     tasks = [c for c in frame.columns if c in levels]
     values = frame[tasks].to_numpy(dtype=float)
@@ -163,6 +184,8 @@ def tasks_figure(frame: pd.DataFrame, *, title: str = "") -> Figure:
     title : str
         The figure's title.
     """
+    if frame.empty:
+        return _empty(title or "Выполнение заданий")
     by_name = {
         STATUS_NAMES[s]: c for s, c in zip(STATUS_ORDER, STATUS_COLOURS, strict=True)
     }
@@ -210,6 +233,8 @@ def distribution_figure(frame: pd.DataFrame, *, title: str = "") -> Figure:
     title : str
         The figure's title.
     """
+    if frame.empty or not frame["pct"].notna().any():
+        return _empty(title or "Распределение первичных баллов")
     fig = Figure(figsize=(8, 3.4))
     ax = fig.add_subplot()
     # One collection of bars per mark: far fewer artists to draw than a bar each
@@ -257,6 +282,8 @@ def compare_figure(frame: pd.DataFrame, *, title: str = "") -> Figure:
         "similar_pct": ":^",
         "region_pct": "-.",
     }
+    if frame.empty:
+        return _empty(title or "Сравнение по заданиям")
     fig = Figure(figsize=(8, 3.4))
     ax = fig.add_subplot()
     x = np.arange(len(frame))
@@ -436,6 +463,8 @@ def distribution_svg(frame: pd.DataFrame, *, title: str = "") -> str:
     Bars of the share of participants at each primary score in the colour of
     its mark, dashed lines at the minimum scores of «3», «4» and «5».
     """
+    if frame.empty:
+        return "<p>Нет данных для распределения (малые группы скрыты).</p>"
     width, height, left, bottom, top = 640, 250, 44, 36, 28
     pct = frame["pct"].fillna(0).to_numpy(dtype=float)
     score = frame["score"].to_numpy(dtype=float)

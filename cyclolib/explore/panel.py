@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import duckdb
+import numpy as np
 import pandas as pd
 
 from ..config import load_params
@@ -172,8 +173,26 @@ def _put(widget, options: list, value) -> None:
 
 
 def public_rows(frame: pd.DataFrame, min_group: int) -> tuple[pd.DataFrame, int]:
-    """Rows a public report may show: groups under ``min_group`` removed."""
+    """Rows a public report may show: groups under ``min_group`` removed.
+
+    A frame whose rows are not groups (a score distribution) is shown whole or,
+    when its unit has fewer participants (``attrs["participants"]``), not at all.
+    """
+    sizes = frame.attrs.get("participants", min_group)
+    if isinstance(sizes, dict):
+        # Columns of groups (a comparison): blank those of small groups
+        small = [c for c, n in sizes.items() if n < min_group]
+        kept = frame.copy()
+        kept[small] = np.nan
+        if "diff_parent_pp" in kept.columns and small:
+            kept["diff_parent_pp"] = kept["unit_pct"] - kept["parent_pct"]
+        kept.attrs.update(frame.attrs)
+        return kept, 0
     if "participants" not in frame.columns:
+        if sizes < min_group:
+            kept = frame.iloc[:0]
+            kept.attrs.update(frame.attrs)
+            return kept, len(frame)
         return frame, 0
     small = frame["participants"] < min_group
     kept = frame.loc[~small]

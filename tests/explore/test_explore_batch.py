@@ -143,3 +143,29 @@ def test_nothing_to_explore_is_a_message_not_an_error(explorer):
             explorer, level="school", unit_id="s3", subject="ru", interactive=False
         )
     assert shown == StaticView()
+
+
+def test_public_static_view_of_a_small_school(explorer):
+    """Public mode: a school under 10 participants shows no group, and no figure
+    fails on the empty tables (distribution rows are scores, not groups)."""
+    from cyclolib.explore.panel import public_rows
+
+    dist = explorer.distribution(explorer.selection())
+    kept, hidden = public_rows(dist, 10)
+    assert (len(kept), hidden) == (21, 0)  # the region: 12 participants
+    small = explorer.distribution(explorer.selection("school", "s1"))
+    kept, hidden = public_rows(small, 10)
+    assert (len(kept), hidden) == (0, 21)
+
+    with contextlib.redirect_stdout(io.StringIO()):
+        shown = panel(
+            explorer, level="school", unit_id="s1", public=True, interactive=False
+        )
+    tasks = shown.pop("Сравнение по заданиям")
+    assert shown.pop("Сравнение")["group"].tolist() == ["region"]
+    assert all(frame.empty for frame in shown.values())
+    # Only the region (12) is large enough to compare with
+    assert tasks[["unit_pct", "parent_pct", "similar_pct"]].isna().all().all()
+    assert tasks["region_pct"].tolist() == pytest.approx(
+        [3000 / 48, 5500 / 96, 3100 / 96]
+    )

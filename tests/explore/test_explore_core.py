@@ -98,7 +98,8 @@ def test_heatmap_rows_are_units_and_total(explorer):
 def test_distribution_with_scale_boundaries(explorer):
     dist = explorer.distribution(explorer.selection())
     assert dist["score"].tolist() == list(range(21))
-    assert dist["participants"].sum() == 12
+    assert dist["count"].sum() == 12
+    assert dist.attrs["participants"] == 12
     assert dist.set_index("score").loc[6, "pct"] == pytest.approx(200 / 12)
     # params/scales.yaml: ВПР maths grade 4 — «3» from 6, «4» from 10, «5» from 15
     assert dist.attrs["thresholds"] == [6.0, 10.0, 15.0]

@@ -68,7 +68,7 @@ def test_views_change_the_tables(panel):
     ]
     panel.view_w.value = "distribution"
     dist = panel.tables["Распределение баллов"].set_index("score")
-    assert dist.loc[11, "participants"] == 2
+    assert dist.loc[11, "count"] == 2
     panel.view_w.value = "compare"
     assert panel.tables["Сравнение"]["group"].tolist() == ["unit", "similar", "region"]
 
