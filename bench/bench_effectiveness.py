@@ -129,6 +129,15 @@ def main() -> None:
         "  простая РвР со всеми школами: "
         + summary(frame, "plain_low", "plain_high", "plain_effect")
     )
+    first = frame["decision_id"] == "M001"
+    err = frame["effect"] - frame["truth"]
+    plain_err = frame["plain_effect"] - frame["truth"]
+    print(
+        "  средняя ошибка по первой мере (школы с низкими результатами): "
+        f"{err[first].mean():+.2f} п.п. у cyclo, {plain_err[first].mean():+.2f} "
+        f"у простой; по остальным мерам: {err[~first].mean():+.2f} и "
+        f"{plain_err[~first].mean():+.2f}"
+    )
     print(f"  оценка всех мер одного региона: {frame['seconds'].mean():.2f} с")
     print(
         f"  всего: {time.perf_counter() - started:.0f} с; таблица: "
