@@ -108,3 +108,12 @@ def test_bad_indicator_is_named():
         "допустимы mean_score_pct, quality_pct, success_pct, sou_pct, mark_2_pct, "
         "journal_diff2_pct"
     )
+
+
+def test_rating_indicators_are_in_the_catalogue():
+    # Reference: the indicator catalogue of params/indicators.yaml (stage 2).
+    from cyclolib.config import load_params
+
+    ids = {entry["id"] for entry in load_params("indicators")["indicators"]}
+    assert set(rt.INDICATORS) <= ids
+    assert set(load_params("weights")["indicators"]) <= ids
