@@ -40,6 +40,7 @@ import re
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from functools import lru_cache
+from io import StringIO
 from pathlib import Path
 from typing import Any
 
@@ -402,10 +403,10 @@ def _read_table(path: Path) -> tuple[pd.DataFrame, str | None]:
             break
         except UnicodeDecodeError:
             continue
-    first = text.splitlines()[0] if text else ""
+    if not text.strip():
+        raise RegisterError(f"{path.name}: файл пуст: ожидалась строка заголовков")
+    first = text.splitlines()[0]
     sep = ";" if first.count(";") > first.count(",") else ","
-    from io import StringIO
-
     frame = pd.read_csv(StringIO(text), sep=sep, dtype=str, keep_default_na=False)
     return frame, None
 

@@ -143,6 +143,19 @@ def test_indicators_are_checked_against_the_catalogue(tmp_path):
     ]
 
 
+def test_empty_and_unknown_files_stop_the_load(tmp_path):
+    (tmp_path / "empty.csv").write_text("\n", encoding="utf-8")
+    with pytest.raises(RegisterError) as err:
+        read_register(tmp_path / "empty.csv")
+    assert str(err.value) == "empty.csv: файл пуст: ожидалась строка заголовков"
+    (tmp_path / "r.pdf").write_bytes(b"%PDF")
+    with pytest.raises(RegisterError) as err:
+        read_register(tmp_path / "r.pdf")
+    assert str(err.value) == (
+        f"{tmp_path / 'r.pdf'}: неизвестный формат файла «.pdf»: ожидался CSV или XLSX"
+    )
+
+
 def test_missing_columns_stop_the_load(tmp_path):
     path = write(tmp_path, ["1,2"], header="номер,дата\n")
     with pytest.raises(RegisterError) as err:
