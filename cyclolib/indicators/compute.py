@@ -605,11 +605,6 @@ def values(
     return out
 
 
-def n_units(frame: pd.DataFrame) -> dict[str, int]:
-    """Number of distinct units per level in a values frame."""
-    return frame.groupby("level")["unit_id"].nunique().to_dict() if len(frame) else {}
-
-
 __all__ = [
     "compute",
     "compute_values",
