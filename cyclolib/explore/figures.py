@@ -15,6 +15,7 @@ import pandas as pd
 from matplotlib.colors import ListedColormap
 from matplotlib.figure import Figure
 from matplotlib.patches import Patch
+from matplotlib.ticker import MaxNLocator
 
 from .core import STATUS_NAMES, task_status
 
@@ -506,9 +507,11 @@ def distribution_svg(frame: pd.DataFrame, *, title: str = "") -> str:
             f"<text x='{x(s):.1f}' y='{y(0) + 13:.1f}' "
             f"text-anchor='middle'>{s:g}</text>"
         )
-    for v in np.linspace(0, peak / 1.1, 5):
+    for v in MaxNLocator(5).tick_values(0, peak / 1.1):
+        if v > peak:
+            continue
         parts.append(
-            f"<text x='{left - 4}' y='{y(v) + 4:.1f}' text-anchor='end'>{v:.0f}</text>"
+            f"<text x='{left - 4}' y='{y(v) + 4:.1f}' text-anchor='end'>{v:g}</text>"
         )
     parts.append(
         f"<text x='{left + plot_w / 2}' y='{height - 4}' text-anchor='middle'>"
