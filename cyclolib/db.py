@@ -301,5 +301,7 @@ def table_columns(con: duckdb.DuckDBPyConnection, table: str) -> list[str]:
 
 def next_id(con: duckdb.DuckDBPyConnection, table: str, column: str) -> int:
     """The next free integer id of a table (1 for an empty table)."""
-    (value,) = con.execute(f"SELECT coalesce(max({column}), 0) + 1 FROM {table}").fetchone()
+    ((value,),) = con.execute(
+        f"SELECT coalesce(max({column}), 0) + 1 FROM {table}"
+    ).fetchall()
     return int(value)
