@@ -64,6 +64,17 @@ def _detection(path: Path, planted: list[dict]) -> dict:
             c[0] += len(flagged & truth)
             c[1] += len(flagged)
             c[2] += len(truth)
+        # Recall of any sign by the kind of planted inflation
+        for kind in ("journal_marks", "boundary_scores", "cohort_jump"):
+            truth = {
+                p["school_id"]
+                for p in inflated
+                if p["kind"] == kind and year in p["years"]
+            }
+            found = set(detail.loc[detail["n_signs"] > 0, "school_id"])
+            c = counts.setdefault(f"kind:{kind}", [0, 0, 0])
+            c[0] += len(found & truth)
+            c[2] += len(truth)
     low = lr.low_results(con, year=YEARS[-1])
     listed = set(low.loc[low["listed"], "school_id"])
     truth = {p["school_id"] for p in planted if p["category"] == "low_results"}
@@ -143,6 +154,12 @@ def main() -> None:
     }
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
+        kinds = {
+            "kind:journal_marks": "вид: завышены отметки по журналу",
+            "kind:boundary_scores": "вид: баллы сгущены на границах отметок",
+            "kind:cohort_jump": "вид: завышен 4 класс (падение в 5 классе)",
+        }
+        names = {**names, **kinds}
         total = {k: [0, 0, 0] for k in names}
         print(
             f"Синтетические регионы: {SCHOOLS} школ, годы {YEARS}, зёрна {SEEDS}",
@@ -166,6 +183,9 @@ def main() -> None:
         for k, (tp, fl, pl) in total.items():
             recall = tp / pl if pl else float("nan")
             precision = tp / fl if fl else float("nan")
+            if k in kinds:
+                print(f"  {names[k]:<48} {recall:6.2f}    —   ({tp} из {pl})")
+                continue
             print(
                 f"  {names[k]:<48} {recall:6.2f} {precision:6.2f}  "
                 f"({tp} верных из {fl} отмеченных, посажено {pl})"
