@@ -584,16 +584,39 @@ def make_block(
             "quirk_task": -1,
         }
     )
+    class_no = sel["class_no"].to_numpy()
     if form.study == "ege":
         # Grades 10-11 are new classes: regroup the stayers
         size = params["school"]["class_size"]
         pos = rows.groupby("school_idx").cumcount().to_numpy()
         count = rows.groupby("school_idx")["number"].transform("size").to_numpy()
         n_cls = np.ceil(count / size).astype(np.int64)
-        rows["class"] = _text(class_letters(pos * n_cls // count, n_cls == 1))
+        class_no = pos * n_cls // count
+        rows["class"] = _text(class_letters(class_no, n_cls == 1))
+    rows["teacher_id"] = _teachers(form, year, rows["school_id"], class_no, schools)
     order = np.lexsort((rows["number"].to_numpy(), s_idx))
     rows = rows.iloc[order].reset_index(drop=True)
     return Block(form=form, year=year, rows=rows, scores=scores[order])
+
+
+def _teachers(form: Form, year: int, school_id, class_no, schools) -> pd.Series:
+    """Teacher codes (never names) of the classes.
+
+    A primary teacher keeps a class for grades 1-4, so cohorts four years apart
+    share one (``sch990001-nk13``); a subject teacher (one per 150 students of
+    the school) takes the classes in turn (``sch990001-ma3``).
+    """
+    entry = year - form.grade
+    school_id = np.asarray(school_id, dtype=object)
+    if form.grade <= 4:
+        number = (entry % 4) * 10 + class_no
+        codes = school_id + "-nk" + int_text(number)
+    else:
+        size = dict(zip(schools["school_id"], schools["enrolment"], strict=True))
+        staff = np.array([max(1, size.get(s, 0) // 150) for s in school_id])
+        number = (entry * 3 + class_no) % np.maximum(staff, 1) + 1
+        codes = school_id + f"-{form.subject}" + int_text(number)
+    return _text(codes)
 
 
 def _raise_to_boundaries(rng, scores, top, thresholds, kind, pl) -> None:

@@ -162,6 +162,7 @@ def exchange_columns(block: Block) -> dict[str, np.ndarray]:
         "school_id": rows["school_id"].to_numpy(dtype=object),
         "student_code": rows["student_code"].to_numpy(dtype=object),
         "class": rows["class"].to_numpy(dtype=object),
+        "teacher_id": rows["teacher_id"].to_numpy(dtype=object),
         "variant": rows["variant"].to_numpy(dtype=object),
         "gender": rows["gender"].to_numpy(dtype=object),
         "absent": np.where(absent, "1", "0").astype(object),

@@ -193,3 +193,14 @@ def test_a_new_region_replaces_only_the_old_region(tmp_path):
     assert [p for p in left if "." in p.rsplit("/", 1)[-1]] == sorted(
         [*listed, "manifest.json", "notes.txt"]
     )
+
+
+def test_teacher_codes_belong_to_their_school(region_csv):
+    # Reference: the rule of the docs (codes only; a teacher of one school)
+    oge = pd.read_csv(region_csv / "results" / "oge-2024-ma-9.csv", dtype=str)
+    assert (oge["teacher_id"].str.split("-").str[0] == oge["school_id"]).all()
+    assert oge["teacher_id"].str.fullmatch(r"sch99\d{4}-ma\d+").all()
+    # Every class has one teacher
+    assert (oge.groupby(["school_id", "class"])["teacher_id"].nunique() == 1).all()
+    vpr = pd.read_csv(region_csv / "results" / "vpr-2024-ru-4.csv", dtype=str)
+    assert vpr["teacher_id"].str.fullmatch(r"sch99\d{4}-nk\d+").all()
