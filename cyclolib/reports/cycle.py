@@ -30,7 +30,6 @@ STATES = {
 
 # Tables whose rows show each stage's work; the first that exists is read.
 EVIDENCE_TABLES = {
-    "indicators": ("indicator_approvals", "indicators"),
     "analysis": ("conclusions", "analysis_conclusions"),
     "decisions": ("decisions",),
     "effectiveness": ("effects", "effectiveness"),
@@ -221,6 +220,8 @@ def _evidence(ctx, kind, results, selected) -> tuple[str, str]:
         if total and with_results >= total:
             return "done", text
         return ("partial" if with_results else "todo"), text
+    if kind == "indicators":
+        return _approved(ctx.level)
     if kind == "values":
         n = _unit_rows(ctx, "indicator_values")
         if n is None:
@@ -231,6 +232,20 @@ def _evidence(ctx, kind, results, selected) -> tuple[str, str]:
         if n is not None:
             return ("done", f"записей: {n}") if n else ("todo", "записей нет")
     return "absent", "данные этой стадии пока не ведутся в базе"
+
+
+def _approved(level: str) -> tuple[str, str]:
+    """Stage 2 from the catalogue: approved indicators among those of the level."""
+    try:
+        entries = load_params("indicators").get("indicators") or []
+    except FileNotFoundError:
+        return "absent", "нет каталога показателей params/indicators.yaml"
+    at_level = [e for e in entries if level in (e.get("levels") or [])]
+    approved = [e for e in at_level if e.get("status") == "approved"]
+    text = f"утверждено показателей: {len(approved)} из {len(at_level)}"
+    if at_level and len(approved) == len(at_level):
+        return "done", text
+    return ("partial" if approved else "todo"), text
 
 
 def cyclogram_figure(

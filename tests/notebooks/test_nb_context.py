@@ -134,3 +134,22 @@ def test_outside_references_are_found():
         '<img src="data:image/png;base64,AAAA"><a href="https://example.org">x</a>'
     )
     assert len(html.external_references(page)) == 2
+
+
+def test_stage_states_read_the_database_and_the_catalogue(school):
+    import yaml
+
+    from cyclolib.config import PARAMS_DIR
+
+    states = cycle.stage_states(school).set_index("number")
+    assert states.loc[3, "evidence"] == "школ с результатами: 1 из 1"
+    assert states.loc[3, "state"] == "выполнено"
+    assert states.loc[4, "state"] == "не начато"
+    # Reference: the approved indicators of the school level, counted in the YAML
+    with open(PARAMS_DIR / "indicators.yaml", encoding="utf-8") as fh:
+        entries = yaml.safe_load(fh)["indicators"]
+    at_school = [e for e in entries if "school" in e["levels"]]
+    approved = sum(e["status"] == "approved" for e in at_school)
+    assert states.loc[2, "evidence"] == (
+        f"утверждено показателей: {approved} из {len(at_school)}"
+    )

@@ -105,7 +105,8 @@ def test_index_links_every_report_with_a_summary_per_unit(published):
         href = f"2024/{outcome.level}/{outcome.unit_id}/{outcome.stage}.html"
         assert f'href="{href}"' in page
     # The summary of notebook 00 (the first stage that gives one), once per unit
-    assert page.count("стадий выполнено: 2 из 8; школ с результатами: 1 из 1") == 2
+    summary = r"стадий выполнено: \d из 8; школ с результатами: 1 из 1"
+    assert len(re.findall(summary, page)) == 2
     assert page.count("<tr><td>") == 4
 
 
