@@ -234,7 +234,12 @@ class Explorer:
             "SELECT class_id, school_id, grade, letter FROM classes WHERE year = ?",
             [self.year],
         ).df()
-        self._classes = classes.set_index("class_id")
+        self._class_info = {
+            c: (g, lt)
+            for c, g, lt in zip(
+                classes["class_id"], classes["grade"], classes["letter"], strict=True
+            )
+        }
 
     def _load_forms(self) -> None:
         forms = self.con.execute(
@@ -386,13 +391,13 @@ class Explorer:
     def _class_name(self, class_key: str) -> str:
         if class_key.endswith(NO_CLASS):
             return "без класса"
-        if class_key in self._classes.index:
-            grade = self._classes.at[class_key, "grade"]
-            letter = self._classes.at[class_key, "letter"]
-            if letter is None or pd.isna(letter) or letter == "":
-                return f"{grade} класс"
-            return f"{grade}{letter}"
-        return class_key.rsplit("/", 1)[-1]
+        found = self._class_info.get(class_key)
+        if found is None:
+            return class_key.rsplit("/", 1)[-1]
+        grade, letter = found
+        if letter is None or pd.isna(letter) or letter == "":
+            return f"{grade} класс"
+        return f"{grade}{letter}"
 
     def _index_names(self) -> None:
         """Names and parents of every unit as plain dicts, for fast look-ups."""
