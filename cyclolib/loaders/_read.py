@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import codecs
 import csv
 import io
 import logging
@@ -36,6 +37,8 @@ class Table:
     header: list[str]
     frame: pd.DataFrame
     rows: np.ndarray = field(repr=False)
+    # Every cell is already stripped text ("" when empty): CSV tables.
+    text: bool = False
 
     @property
     def label(self) -> str:
@@ -73,7 +76,9 @@ def map_unique(values: pd.Series, func) -> pd.Series:
     )
 
 
-def _table(path: Path, sheet: str | None, rows: list[list]) -> Table | None:
+def _table(
+    path: Path, sheet: str | None, rows: list[list], *, text: bool = False
+) -> Table | None:
     """A table from raw rows: the first row is the header; empty rows are dropped."""
     if not rows:
         return None
@@ -97,7 +102,9 @@ def _table(path: Path, sheet: str | None, rows: list[list]) -> Table | None:
             keep[doubt] = False
             frame = frame.loc[keep].reset_index(drop=True)
             numbers = numbers[keep]
-    return Table(path=path, sheet=sheet, header=header, frame=frame, rows=numbers)
+    return Table(
+        path=path, sheet=sheet, header=header, frame=frame, rows=numbers, text=text
+    )
 
 
 def _blank(values: pd.Series) -> np.ndarray:
@@ -111,7 +118,7 @@ def read_tables(path: str | Path) -> list[Table]:
     path = Path(path)
     suffix = path.suffix.lower()
     if suffix in CSV_SUFFIXES:
-        return [t for t in [_table(path, None, read_csv_rows(path))] if t is not None]
+        return [t for t in [read_csv_table(path)] if t is not None]
     if suffix not in EXCEL_SUFFIXES:
         raise UnreadableFileError(
             f"{path.name}: неизвестный тип файла «{path.suffix}»; "
@@ -136,8 +143,7 @@ def read_headers(path: str | Path) -> dict[str | None, list[str]]:
     """The header row of every sheet (or of the CSV file), without the data."""
     path = Path(path)
     if path.suffix.lower() in CSV_SUFFIXES:
-        rows = read_csv_rows(path, limit=1)
-        return {None: [cell_text(v) for v in rows[0]] if rows else []}
+        return {None: _csv_header(path)}
     if path.suffix.lower() in {".xlsx", ".xlsm"}:
         try:
             return _openpyxl_headers(path)
@@ -171,12 +177,96 @@ def _openpyxl_headers(path: Path) -> dict[str | None, list[str]]:
         book.close()
 
 
+SNIFF_BYTES = 64 * 1024
+
+
 def decode(raw: bytes) -> str:
     """Text of a CSV file: UTF-8 (with or without BOM), else Windows-1251."""
     try:
         return raw.decode("utf-8-sig")
     except UnicodeDecodeError:
         return raw.decode("cp1251")
+
+
+def _sniff(path: Path) -> tuple[str, str]:
+    """Encoding and separator of a CSV file, from its first bytes only.
+
+    The encoding is UTF-8 when the first bytes decode as UTF-8 (a character cut
+    at the end of the sample is allowed), else Windows-1251; the separator
+    (``;``, ``,`` or a tab) is read from the header line.
+    """
+    try:
+        with path.open("rb") as f:
+            head = f.read(SNIFF_BYTES)
+    except OSError as exc:
+        raise UnreadableFileError(f"{path.name}: файл не открывается ({exc})") from exc
+    try:
+        text = codecs.getincrementaldecoder("utf-8-sig")().decode(head, final=False)
+        encoding = "utf-8-sig"
+    except UnicodeDecodeError:
+        text, encoding = head.decode("cp1251"), "cp1251"
+    first = text.split("\n", 1)[0]
+    sep = ";" if first.count(";") >= first.count(",") and ";" in first else ","
+    if "\t" in first and first.count("\t") > first.count(sep):
+        sep = "\t"
+    return encoding, sep
+
+
+def read_csv_table(path: Path) -> Table | None:
+    """The table of a CSV file, read by the C parser of pandas as text.
+
+    Cells are stripped with whole-column operations; rows are numbered as the
+    records of the file (blank lines included), like the row-by-row reader,
+    which is used instead for files whose rows are longer than the header.
+    """
+    encoding, sep = _sniff(path)
+    frame = None
+    for enc in dict.fromkeys([encoding, "cp1251"]):
+        try:
+            frame = pd.read_csv(
+                path, sep=sep, header=None, dtype=str, keep_default_na=False,
+                na_filter=False, skip_blank_lines=False, encoding=enc,
+                quotechar='"', doublequote=True, engine="c",
+            )  # fmt: skip
+            break
+        except UnicodeDecodeError:
+            continue
+        except pd.errors.EmptyDataError:
+            return None
+        except (pd.errors.ParserError, ValueError):
+            log.debug("%s: ragged rows, read row by row", path)
+            return _table(path, None, read_csv_rows(path), text=True)
+    if frame is None:
+        return _table(path, None, read_csv_rows(path), text=True)
+    frame = frame.fillna("")
+    for col in frame.columns:
+        frame[col] = frame[col].str.strip()
+    header = [str(v) for v in frame.iloc[0]] if len(frame) else []
+    body = frame.iloc[1:].reset_index(drop=True)
+    numbers = np.arange(2, len(body) + 2)
+    if len(body):
+        blank = (body == "").all(axis=1).to_numpy()
+        if blank.any():
+            body = body.loc[~blank].reset_index(drop=True)
+            numbers = numbers[~blank]
+    return Table(
+        path=path, sheet=None, header=header, frame=body, rows=numbers, text=True
+    )
+
+
+def _csv_header(path: Path) -> list[str]:
+    """The header row of a CSV file, read from its first bytes when it fits."""
+    encoding, sep = _sniff(path)
+    with path.open("rb") as f:
+        head = f.read(SNIFF_BYTES)
+    if b"\n" not in head:
+        rows = read_csv_rows(path, limit=1)
+    else:
+        text = codecs.getincrementaldecoder(encoding)().decode(head, final=False)
+        rows = [next(csv.reader(io.StringIO(text), delimiter=sep), [])]
+        if text.count('"') % 2 and len(head) == SNIFF_BYTES:
+            rows = read_csv_rows(path, limit=1)  # a quoted cell longer than the sample
+    return [cell_text(v) for v in rows[0]] if rows else []
 
 
 def read_csv_rows(path: Path, *, limit: int | None = None) -> list[list[str]]:

@@ -398,7 +398,7 @@ def _form_max(key: FormKey, maxima: list[float | None]) -> float | None:
 def _records(table: Table, idx: np.ndarray) -> list[str]:
     """The raw rows as JSON objects keyed by the header (only rejected rows)."""
     header = [h or f"столбец {i + 1}" for i, h in enumerate(table.header)]
-    rows = table.frame.to_numpy(dtype=object)[idx] if len(idx) else []
+    rows = table.frame.iloc[idx].to_numpy(dtype=object) if len(idx) else []
     return [
         json.dumps(
             dict(zip(header, (cell_text(v) for v in row), strict=True)),

@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 
 from ._forms import FormKey, normalise_task, subjects
-from ._read import Table, cell_text
+from ._read import Table, as_text
 from ._results import ResultBatch
 
 RESULT_ALIASES = {
@@ -75,16 +75,30 @@ def columns(table: Table) -> dict[str, int]:
 def text_column(table: Table, cols: dict[str, int], name: str) -> pd.Series:
     if name not in cols:
         return pd.Series([""] * len(table.frame), dtype=object)
-    return table.frame[cols[name]].map(cell_text).astype(object)
+    values = table.frame[cols[name]]
+    if table.text:
+        return values.astype(object)
+    return as_text(values)
+
+
+def _filled(table: Table, i: int) -> bool:
+    """Whether column ``i`` of a table has any non-empty cell."""
+    values = table.frame[i]
+    if table.text:
+        return bool((values != "").any())
+    return bool((as_text(values) != "").any())
 
 
 def subtable(table: Table, mask: np.ndarray) -> Table:
+    if mask.all():
+        return table
     return Table(
         path=table.path,
         sheet=table.sheet,
         header=table.header,
         frame=table.frame.loc[mask].reset_index(drop=True),
         rows=table.rows[mask],
+        text=table.text,
     )
 
 
@@ -194,7 +208,7 @@ def read_results(
         used = [
             (i, label)
             for i, label in zip(task_cols, labels, strict=False)
-            if (sub.frame[i].map(cell_text) != "").any() or given is not None
+            if given is not None or _filled(sub, i)
         ]
         if given is not None:
             used = used[: len(given)]
