@@ -317,7 +317,13 @@ class _Prefetch:
         self.futures = {}
 
     def __enter__(self):
-        big = [p for p in self.paths if p.stat().st_size > 1 << 20]
+        # CSV files are read quickly by pandas: handing their frames back from
+        # a worker would cost more than reading them here.
+        big = [
+            p
+            for p in self.paths
+            if p.stat().st_size > 1 << 20 and p.suffix.lower() in EXCEL_SUFFIXES
+        ]
         if len(big) > 1:
             import multiprocessing as mp
             from concurrent.futures import ProcessPoolExecutor

@@ -329,8 +329,14 @@ def validate(
     # The same participant twice: in this file, or already in the database
     pair = pd.Series(school, dtype=object) + "/" + pd.Series(code, dtype=object)
     ok = rej.open
-    first_rows = dict(zip(pair[ok].to_numpy()[::-1], table.rows[ok][::-1], strict=True))
     twice = (pair.duplicated() & ok).to_numpy()
+    first_rows = {}
+    if twice.any():
+        # The first accepted row of each repeated participant, for the message.
+        sel = ok & pair.isin(set(pair[twice])).to_numpy()
+        first_rows = dict(
+            zip(pair[sel].to_numpy()[::-1], table.rows[sel][::-1], strict=True)
+        )
     rej.flag(
         twice, "участник дважды в работе", cols["code"], code,
         lambda v, i: f"участник с кодом {v} школы {school[i]} уже есть в этой работе "

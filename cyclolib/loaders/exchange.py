@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 
 from ._forms import FormKey, normalise_task, subjects
-from ._read import Table, as_text
+from ._read import Table, as_text, map_unique
 from ._results import ResultBatch
 
 RESULT_ALIASES = {
@@ -124,6 +124,48 @@ def form_keys(table: Table) -> tuple[pd.DataFrame, pd.Series]:
     return key, problem
 
 
+def form_groups(table: Table) -> tuple[dict[FormKey, np.ndarray], pd.Series]:
+    """The rows of each form of a table, and the message of rows where it fails.
+
+    The form columns are parsed once per distinct combination of their raw
+    cells (by :func:`form_keys`), then spread back to the rows.
+    """
+    cols = columns(table)
+    n = len(table.frame)
+    combined = np.zeros(n, dtype=np.int64)
+    for name in KEY:
+        if name in cols:
+            codes, uniques = pd.factorize(
+                table.frame[cols[name]], use_na_sentinel=False
+            )
+            combined = combined * max(len(uniques), 1) + codes
+            combined = pd.factorize(combined)[0].astype(np.int64)
+    _, first = np.unique(combined, return_index=True)
+    distinct = Table(
+        path=table.path,
+        sheet=table.sheet,
+        header=table.header,
+        frame=table.frame.iloc[first].reset_index(drop=True),
+        rows=table.rows[first],
+        text=table.text,
+    )
+    key, problem = form_keys(distinct)
+    problem_of = problem.to_numpy(dtype=object)
+    group_of = np.full(len(first), -1, dtype=np.int64)
+    forms: dict[FormKey, int] = {}
+    for k, (study, year, subject, grade) in enumerate(
+        zip(*(key[c] for c in KEY), strict=True)
+    ):
+        if problem_of[k] is None:
+            form = FormKey(study, int(year), subject, int(grade))
+            group_of[k] = forms.setdefault(form, len(forms))
+    row_group = group_of[combined]
+    order = np.argsort(row_group, kind="stable")
+    bounds = np.searchsorted(row_group[order], np.arange(len(forms) + 1))
+    rows = {form: order[bounds[g] : bounds[g + 1]] for form, g in forms.items()}
+    return rows, pd.Series(problem_of[combined], dtype=object)
+
+
 def read_items(table: Table) -> tuple[dict[FormKey, pd.DataFrame], pd.DataFrame]:
     """Items per form, and their КЭС/КТ codes (``;``-separated lists)."""
     cols = columns(table)
@@ -166,7 +208,7 @@ def read_results(
 ) -> tuple[list[ResultBatch], pd.Series]:
     """One batch per form of a results table, and the rows whose form is unreadable."""
     cols = columns(table)
-    key, problem = form_keys(table)
+    groups, problem = form_groups(table)
     task_cols = [
         i
         for i, name in enumerate(canonical_header(table.header))
@@ -174,28 +216,21 @@ def read_results(
     ]
     labels = [normalise_task(table.header[i].strip()[5:]) for i in task_cols]
     batches = []
-    ok = problem.isna().to_numpy()
-    groups = key[ok].groupby(KEY, sort=False).groups
-    for values, index in groups.items():
-        study, year, subject, grade = values
-        form = FormKey(study, int(year), subject, int(grade))
+    for form, index in groups.items():
         mask = np.zeros(len(table.frame), dtype=bool)
-        mask[np.asarray(index)] = True
+        mask[index] = True
         sub = subtable(table, mask)
         text = {name: text_column(sub, cols, name) for name in RESULT_ALIASES}
-        absent = text["absent"].str.lower().isin(YES).to_numpy()
-        letter = text["class"].str.upper()
+        absent = map_unique(text["absent"], lambda v: v.lower() in YES)
         data = pd.DataFrame(
             {
                 "school_raw": text["school_id"],
                 "school_id": text["school_id"],
                 "code": text["student_code"],
-                "letter": letter.where(~letter.str.lower().isin(["", "нет"]), None),
-                "gender": text["gender"]
-                .str.lower()
-                .where(text["gender"].str.lower().isin(["м", "ж"]), ""),
+                "letter": map_unique(text["class"], _letter),
+                "gender": map_unique(text["gender"], _gender),
                 "variant": text["variant"],
-                "absent": absent,
+                "absent": absent.to_numpy(dtype=bool),
                 "journal": text["journal_mark"],
                 "total": text["primary_score"],
                 "mark": text["mark"],
@@ -232,6 +267,16 @@ def read_results(
             )
         )
     return batches, problem
+
+
+def _letter(value: str) -> str | None:
+    upper = value.upper()
+    return None if upper.lower() in ("", "нет") else upper
+
+
+def _gender(value: str) -> str:
+    low = value.lower()
+    return low if low in ("м", "ж") else ""
 
 
 def read_schools(table: Table) -> pd.DataFrame:
