@@ -149,3 +149,36 @@ def test_cycle_runs_the_stage_notebooks_for_a_school(demo, tmp_path, capsys):
     assert effects["номер решения"].tolist() == mine["id"].tolist()
     record = json.loads((unit_dir / "07-effectiveness.json").read_text("utf-8"))
     assert record["status"] == "done"
+
+
+def test_notebooks_of_stages_7_and_8_report_the_measures(demo, tmp_path):
+    from cyclolib.effectiveness import VERDICTS, evaluate_measures
+    from cyclolib.reports import runner
+
+    folder, _ = demo
+    path = folder / "demo.duckdb"
+    con = db.connect(path, read_only=True)
+    try:
+        (region,) = con.execute(
+            "SELECT territory_id FROM territories WHERE level = 'region'"
+        ).fetchone()
+        effects = evaluate_measures(con)
+    finally:
+        con.close()
+    batch = runner.plan(db=path, unit_ids=[region], stages=["06", "07", "08"],
+                        out=tmp_path)  # fmt: skip
+    runner.run(batch)
+    done = {o.stage: o for o in batch.outcomes}
+    assert {s: o.status for s, o in done.items()} == {
+        "06-uses": "done", "07-effectiveness": "done", "08-correction": "done"
+    }  # fmt: skip
+
+    # Reference: the same register evaluated by the library directly.
+    better = int((effects["verdict"] == VERDICTS["better"]).sum())
+    evaluated = int(effects["effect"].notna().sum())
+    assert done["07-effectiveness"].summary == (
+        f"мер оценено: {evaluated}, с улучшением: {better}"
+    )
+    page = (tmp_path / done["07-effectiveness"].html).read_text("utf-8")
+    for ident in effects["decision_id"]:
+        assert f"<td>{ident}</td>" in page
