@@ -146,6 +146,10 @@ def read_headers(path: str | Path) -> dict[str | None, list[str]]:
         return {None: _csv_header(path)}
     if path.suffix.lower() in {".xlsx", ".xlsm"}:
         try:
+            return _xml_headers(path)
+        except Exception:  # an unusual workbook: openpyxl reads it
+            log.debug("first rows of %s left to openpyxl", path)
+        try:
             return _openpyxl_headers(path)
         except Exception:  # fall back to the full reader, which words the error
             log.debug("openpyxl could not read the header of %s", path)
@@ -160,6 +164,144 @@ def read_headers(path: str | Path) -> dict[str | None, list[str]]:
             f"{path.name}: файл не читается как таблица Excel ({exc})"
         ) from exc
     return headers
+
+
+_MAIN = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
+_REL = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}"
+_PKG_REL = "{http://schemas.openxmlformats.org/package/2006/relationships}"
+
+
+class _Unusual(Exception):
+    """A workbook feature the quick header reader leaves to openpyxl."""
+
+
+def _xml_headers(path: Path) -> dict[str | None, list[str]]:
+    """First rows of every worksheet, read from the XML parts of the workbook.
+
+    Reads as much as openpyxl in read-only mode gives (the first row padded
+    to the width of the sheet's dimension), but stops at the end of the first
+    row of each sheet and at the last shared string the headers use. Anything
+    unusual (no dimension, a first row other than row 1, styled numbers that
+    may be dates) raises, and openpyxl reads the workbook instead.
+    """
+    import posixpath
+    import zipfile
+    from xml.etree.ElementTree import fromstring
+
+    with zipfile.ZipFile(path) as z:
+        book = fromstring(z.read("xl/workbook.xml"))
+        rels = fromstring(z.read("xl/_rels/workbook.xml.rels"))
+        target = {
+            r.get("Id"): r.get("Target") for r in rels.iter(_PKG_REL + "Relationship")
+        }
+        sheets = []
+        for sheet in book.iter(_MAIN + "sheet"):
+            part = target[sheet.get(_REL + "id")]
+            part = (
+                part[1:] if part.startswith("/") else posixpath.normpath("xl/" + part)
+            )
+            if part.startswith("xl/worksheets/"):
+                sheets.append((sheet.get("name"), part))
+        firsts = {name: _first_row(z, part) for name, part in sheets}
+        wanted = [v for cells in firsts.values() for t, v in cells if t == "s"]
+        strings = _shared_strings(z, max(map(int, wanted))) if wanted else []
+    headers = {}
+    for name, cells in firsts.items():
+        values = []
+        for kind, value in cells:
+            if kind == "s":
+                value = strings[int(value)]
+            elif kind == "n":
+                value = float(value) if any(c in value for c in ".eE") else int(value)
+            elif kind == "b":
+                value = value == "1"
+            values.append(cell_text(value))
+        headers[name] = values
+    return headers
+
+
+def _column_index(ref: str) -> int:
+    """0-based column of a cell reference such as ``AB1``."""
+    n = 0
+    for ch in ref:
+        if not ch.isalpha():
+            break
+        n = n * 26 + ord(ch.upper()) - 64
+    return n - 1
+
+
+def _first_row(z, part: str) -> list[tuple[str, str | None]]:
+    """Cells of row 1 of a worksheet part as ``(kind, raw value)``, padded."""
+    from xml.etree.ElementTree import iterparse
+
+    width = None
+    with z.open(part) as stream:
+        for _, el in iterparse(stream, events=("end",)):
+            if el.tag == _MAIN + "dimension":
+                ref = el.get("ref", "").split(":")[-1]
+                width = _column_index(ref) + 1
+            elif el.tag == _MAIN + "row":
+                if width is None or el.get("r") != "1":
+                    raise _Unusual(part)
+                return _row_cells(el, width)
+            elif el.tag == _MAIN + "sheetData":
+                if width is None:
+                    raise _Unusual(part)
+                return []  # an empty sheet
+    raise _Unusual(part)
+
+
+def _row_cells(row, width: int) -> list[tuple[str, str | None]]:
+    cells: list[tuple[str, str | None]] = [("", None)] * width
+    for c in row.iter(_MAIN + "c"):
+        ref = c.get("r")
+        if ref is None:
+            raise _Unusual("cell without reference")
+        i = _column_index(ref)
+        kind = c.get("t", "n")
+        if kind == "inlineStr":
+            node = c.find(_MAIN + "is")
+            cells[i] = ("str", _si_text(node) if node is not None else "")
+            continue
+        v = c.find(_MAIN + "v")
+        if v is None or v.text is None:
+            continue
+        if kind == "n" and c.get("s", "0") != "0":
+            raise _Unusual("styled number")  # may be a date
+        if kind not in ("n", "s", "str", "b", "e"):
+            raise _Unusual(kind)
+        cells[i] = (kind, v.text)
+    return cells
+
+
+def _si_text(node) -> str:
+    """Text of a string item: its plain part and its runs, without phonetics."""
+    parts = []
+    plain = node.find(_MAIN + "t")
+    if plain is not None and plain.text is not None:
+        parts.append(plain.text)
+    for run in node.findall(_MAIN + "r"):
+        t = run.find(_MAIN + "t")
+        if t is not None and t.text is not None:
+            parts.append(t.text)
+    return "".join(parts)
+
+
+def _shared_strings(z, last: int) -> list[str]:
+    """The shared strings up to index ``last``."""
+    from xml.etree.ElementTree import iterparse
+
+    strings = []
+    with z.open("xl/sharedStrings.xml") as stream:
+        for _, el in iterparse(stream, events=("end",)):
+            if el.tag == _MAIN + "si":
+                strings.append(_si_text(el).replace("x005F_", ""))
+                el.clear()
+                if len(strings) > last:
+                    break
+    if len(strings) <= last:
+        raise _Unusual("shared strings")
+    return strings
 
 
 def _openpyxl_headers(path: Path) -> dict[str | None, list[str]]:
