@@ -427,7 +427,7 @@ def _arrow_csv(path: Path, encoding: str, sep: str) -> pd.DataFrame | None:
             ),
             parse_options=pa_csv.ParseOptions(delimiter=sep, quote_char=False),
             convert_options=pa_csv.ConvertOptions(
-                column_types=dict.fromkeys(names, pa.string()),
+                column_types=dict.fromkeys(names, pa.large_string()),
                 strings_can_be_null=False,
                 quoted_strings_can_be_null=False,
             ),
