@@ -362,7 +362,8 @@ def read_csv_table(path: Path) -> Table | None:
     which is used instead for files whose rows are longer than the header.
     """
     encoding, sep = _sniff(path)
-    frame = _arrow_csv(path, encoding, sep)
+    frame = _arrow_csv(path, encoding, sep)  # stripped already
+    stripped = frame is not None
     for enc in dict.fromkeys([encoding, "cp1251"]) if frame is None else []:
         try:
             frame = pd.read_csv(
@@ -380,13 +381,14 @@ def read_csv_table(path: Path) -> Table | None:
             return _table(path, None, read_csv_rows(path), text=True)
     if frame is None:
         return _table(path, None, read_csv_rows(path), text=True)
-    frame = frame.fillna("")
-    for col in frame.columns:
-        frame[col] = frame[col].str.strip()
+    if not stripped:
+        frame = frame.fillna("")
+        for col in frame.columns:
+            frame[col] = frame[col].str.strip()
     header = [str(v) for v in frame.iloc[0]] if len(frame) else []
     body = frame.iloc[1:].reset_index(drop=True)
     numbers = np.arange(2, len(body) + 2)
-    if len(body):
+    if len(body) and (body[0] == "").any():
         blank = (body == "").all(axis=1).to_numpy()
         if blank.any():
             body = body.loc[~blank].reset_index(drop=True)
