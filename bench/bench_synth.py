@@ -4,11 +4,11 @@ The region is written in the exchange format (CSV) with every task score, then
 loaded by the suite (``load_paths``: detect, validate, store in DuckDB). Side by
 side: the plain way of loading the same files, ``pandas.read_csv`` and a DuckDB
 insert of each frame without any validation. Targets: generation well under
-60 s; the suite's load under 60 s and 4 GiB. Wall time and CPU time are both
-printed: on a shared machine the CPU time is the figure that does not depend on
-other jobs. The demo-sized region in the ВПР layout (XLSX) is timed too, and
-the writing of its ВПР workbooks by the suite's writer side by side with
-xlsxwriter in constant-memory mode.
+60 s; the suite's load under 60 s, 4 GiB and 25 CPU seconds. Wall time and
+CPU time are both printed: on a shared machine the CPU time is the figure that
+does not depend on other jobs. The demo-sized region in the ВПР layout (XLSX)
+is timed too, and the writing of its ВПР workbooks by the suite's writer side
+by side with xlsxwriter in constant-memory mode.
 """
 
 from __future__ import annotations
@@ -25,6 +25,7 @@ MUNICIPALITIES = 40
 YEARS = [2022, 2023, 2024]
 TARGET_SECONDS = 60.0
 TARGET_MIB = 4096.0
+TARGET_CPU = 25.0  # CPU seconds of the suite's load (the plain way takes about 7)
 LOADED = ("schools", "items", "responsibles", "results")
 
 
@@ -137,10 +138,10 @@ def main() -> None:
         print(f"  объём файлов: {size:.0f} МиБ")
 
         load = measure(with_cpu, suite_load, big, f"{folder}/suite.duckdb")
-        (n, rejected), cpu = load["result"]
+        (n, rejected), load_cpu = load["result"]
         print(
             row(f"загрузка cyclo (load_paths), принято {n}", load)
-            + f"  ЦП {cpu:6.1f} с"
+            + f"  ЦП {load_cpu:6.1f} с"
         )
         print(f"  отклонено строк: {rejected}")
         plain = measure(with_cpu, plain_load, big, f"{folder}/plain.duckdb")
@@ -154,10 +155,12 @@ def main() -> None:
             gen["seconds"] < TARGET_SECONDS
             and load["seconds"] < TARGET_SECONDS
             and load["peak_mib"] < TARGET_MIB
+            and load_cpu < TARGET_CPU
         )
         print(
             f"  цель: создание и загрузка быстрее {TARGET_SECONDS:.0f} с, загрузка "
-            f"меньше {TARGET_MIB:.0f} МиБ — {'достигнута' if ok else 'НЕ достигнута'}"
+            f"меньше {TARGET_MIB:.0f} МиБ и {TARGET_CPU:.0f} с ЦП — "
+            f"{'достигнута' if ok else 'НЕ достигнута'}"
         )
 
         demo = measure(with_cpu, generate, small, 120, "xlsx")
