@@ -182,3 +182,7 @@ def test_notebooks_of_stages_7_and_8_report_the_measures(demo, tmp_path):
     page = (tmp_path / done["07-effectiveness"].html).read_text("utf-8")
     for ident in effects["decision_id"]:
         assert f"<td>{ident}</td>" in page
+    register = (tmp_path / done["06-uses"].html).read_text("utf-8")
+    assert "Реестр решений: цели, сроки и исполнение" in register
+    for ident in effects["decision_id"]:
+        assert f"<td>{ident}</td>" in register
