@@ -25,7 +25,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "export": ("export", "выгрузить значения показателей в CSV или XLSX"),
     "reports": ("reports", "сформировать HTML-отчёты по единицам управления"),
     "demo": ("demo", "демонстрация: синтетический регион, база, показатели, отчёты"),
-    "decisions": ("decisions", "реестр управленческих решений: загрузка, просмотр, оценка"),
+    "decisions": (
+        "decisions",
+        "реестр управленческих решений: загрузка, просмотр, оценка",
+    ),
     "cycle": ("cycle", "весь цикл для одной единицы: отчёты стадий 00–08"),
     "flags": ("flags", "списки и таблицы анализа: необъективность, ШНОР, ресурсы"),
     "rating": ("rating", "рейтинг муниципалитетов или школ с интервалами мест"),
@@ -34,14 +37,24 @@ COMMANDS: dict[str, tuple[str, str]] = {
 
 # argparse's own English phrases, as the user should read them.
 _MESSAGES = [
-    (r"the following arguments are required: (.*)", r"не заданы обязательные аргументы: \1"),
+    (
+        r"the following arguments are required: (.*)",
+        r"не заданы обязательные аргументы: \1",
+    ),
     (r"unrecognized arguments: (.*)", r"неизвестные аргументы: \1"),
-    (r"argument (\S+): invalid choice: (.*) \(choose from (.*)\)",
-     r"аргумент \1: недопустимое значение \2 (допустимо: \3)"),
-    (r"argument (\S+): invalid (\w+) value: (.*)",
-     r"аргумент \1: недопустимое значение \3 (ожидалось \2)"),
+    (
+        r"argument (\S+): invalid choice: (.*) \(choose from (.*)\)",
+        r"аргумент \1: недопустимое значение \2 (допустимо: \3)",
+    ),
+    (
+        r"argument (\S+): invalid (\w+) value: (.*)",
+        r"аргумент \1: недопустимое значение \3 (ожидалось \2)",
+    ),
     (r"argument (\S+): expected one argument", r"аргумент \1: нужно одно значение"),
-    (r"invalid choice: (.*) \(choose from (.*)\)", r"недопустимое значение \1 (допустимо: \2)"),
+    (
+        r"invalid choice: (.*) \(choose from (.*)\)",
+        r"недопустимое значение \1 (допустимо: \2)",
+    ),
 ]
 
 
@@ -64,7 +77,10 @@ class Parser(argparse.ArgumentParser):
         self._positionals.title = "аргументы"
         self._optionals.title = "параметры"
         self.add_argument(
-            "-h", "--help", action="help", default=argparse.SUPPRESS,
+            "-h",
+            "--help",
+            action="help",
+            default=argparse.SUPPRESS,
             help="показать эту справку и выйти",
         )
 
@@ -82,7 +98,9 @@ def build_parser() -> Parser:
         "циклограммы управления качеством образования.",
     )
     parser.add_argument(
-        "--version", action="version", version=f"cyclo {__version__}",
+        "--version",
+        action="version",
+        version=f"cyclo {__version__}",
         help="показать версию и выйти",
     )
     parser.add_argument(
@@ -99,7 +117,9 @@ def build_parser() -> Parser:
 def add_db_argument(parser: argparse.ArgumentParser) -> None:
     """The ``--db`` option shared by every command that opens the database."""
     parser.add_argument(
-        "--db", metavar="ФАЙЛ", default=None,
+        "--db",
+        metavar="ФАЙЛ",
+        default=None,
         help="файл базы данных (по умолчанию $CYCLO_DB или data/cyclo.duckdb)",
     )
 

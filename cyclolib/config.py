@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -25,7 +25,7 @@ def default_db_path() -> Path:
     return Path(env) if env else DATA_DIR / "cyclo.duckdb"
 
 
-@lru_cache(maxsize=None)
+@cache
 def _read_yaml(path: str) -> Any:
     with open(path, encoding="utf-8") as fh:
         return yaml.safe_load(fh)
