@@ -42,3 +42,22 @@ def load_params(name: str, *, params_dir: Path | None = None) -> Any:
 def settings() -> dict[str, Any]:
     """General settings: minimum group sizes, reference levels and the like."""
     return load_params("settings")
+
+
+def params_with(
+    name: str, overrides: dict[str, Any] | None, *, what: str
+) -> dict[str, Any]:
+    """``params/<name>.yaml`` with some top-level keys replaced by ``overrides``.
+
+    ``what`` names the parameters in the error message, in Russian genitive
+    («рейтинга»). An unknown key raises ``ValueError`` listing the allowed ones.
+    """
+    params = dict(load_params(name))
+    for key, value in (overrides or {}).items():
+        if key not in params:
+            raise ValueError(
+                f"Неизвестный параметр {what} «{key}»: допустимы "
+                f"{', '.join(sorted(params))}"
+            )
+        params[key] = value
+    return params

@@ -9,7 +9,7 @@ import duckdb
 import numpy as np
 import pandas as pd
 
-from ..config import load_params
+from ..config import params_with
 from ._data import student_results
 
 log = logging.getLogger(__name__)
@@ -27,14 +27,7 @@ _LEVELS = {"municipality": "municipality_id", "school": "school_id"}
 
 
 def _params(overrides: dict[str, Any] | None) -> dict[str, Any]:
-    params = dict(load_params("budget"))
-    for key, value in (overrides or {}).items():
-        if key not in params:
-            raise ValueError(
-                f"Неизвестный параметр распределения ресурсов «{key}»: допустимы "
-                f"{', '.join(sorted(params))}"
-            )
-        params[key] = value
+    params = params_with("budget", overrides, what="распределения ресурсов")
     unknown = [c for c in params["components"] if c not in COMPONENTS]
     if unknown:
         raise ValueError(

@@ -15,7 +15,7 @@ import duckdb
 import numpy as np
 import pandas as pd
 
-from ..config import load_params
+from ..config import params_with
 from ._data import student_results
 from .development import skill_deficits, task_results
 
@@ -37,14 +37,7 @@ _GROUP_NAMES = {
 
 
 def _params(overrides: dict[str, Any] | None) -> dict[str, Any]:
-    params = dict(load_params("low_results"))
-    for key, value in (overrides or {}).items():
-        if key not in params:
-            raise ValueError(
-                f"Неизвестный параметр отбора ШНОР «{key}»: допустимы "
-                f"{', '.join(sorted(params))}"
-            )
-        params[key] = value
+    params = params_with("low_results", overrides, what="отбора ШНОР")
     if params["criterion"] not in CRITERIA:
         raise ValueError(
             f"Критерий ШНОР «{params['criterion']}» не известен: допустимы "

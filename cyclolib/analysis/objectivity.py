@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from ..config import load_params
+from ..config import load_params, params_with
 from ._data import form_thresholds, observed_thresholds, student_results
 
 log = logging.getLogger(__name__)
@@ -43,14 +43,7 @@ _KEYS = ["study", "year", "subject", "grade", "form_id", "school_id"]
 
 
 def _params(overrides: dict[str, Any] | None) -> dict[str, Any]:
-    params = dict(load_params("objectivity"))
-    for key, value in (overrides or {}).items():
-        if key not in params:
-            raise ValueError(
-                f"Неизвестный параметр объективности «{key}»: допустимы "
-                f"{', '.join(sorted(params))}"
-            )
-        params[key] = value
+    params = params_with("objectivity", overrides, what="объективности")
     return params
 
 

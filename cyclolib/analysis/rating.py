@@ -15,7 +15,7 @@ import duckdb
 import numpy as np
 import pandas as pd
 
-from ..config import load_params
+from ..config import load_params, params_with
 from ._data import student_results
 
 log = logging.getLogger(__name__)
@@ -45,14 +45,7 @@ _SOU = {5: 1.00, 4: 0.64, 3: 0.36, 2: 0.16}
 
 
 def _params(overrides: dict[str, Any] | None) -> dict[str, Any]:
-    params = dict(load_params("weights"))
-    for key, value in (overrides or {}).items():
-        if key not in params:
-            raise ValueError(
-                f"Неизвестный параметр рейтинга «{key}»: допустимы "
-                f"{', '.join(sorted(params))}"
-            )
-        params[key] = value
+    params = params_with("weights", overrides, what="рейтинга")
     unknown = [k for k in params["indicators"] if k not in INDICATORS]
     if unknown:
         raise ValueError(

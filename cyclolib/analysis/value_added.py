@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from ..config import load_params
+from ..config import params_with
 from ._data import student_results
 
 log = logging.getLogger(__name__)
@@ -43,14 +43,7 @@ BANDS: dict[str, str] = {
 
 
 def _params(overrides: dict[str, Any] | None) -> dict[str, Any]:
-    params = dict(load_params("value_added"))
-    for key, value in (overrides or {}).items():
-        if key not in params:
-            raise ValueError(
-                f"Неизвестный параметр добавленной ценности «{key}»: допустимы "
-                f"{', '.join(sorted(params))}"
-            )
-        params[key] = value
+    params = params_with("value_added", overrides, what="добавленной ценности")
     return params
 
 
