@@ -42,6 +42,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="выгрузить таблицу отклонённых строк этой загрузки в файл",
     )  # fmt: skip
     parser.add_argument(
+        "--replace", action="store_true",
+        help="загрузить заново уже загруженные файлы: прежние данные этих файлов "
+        "(результаты и отклонённые строки) заменяются",
+    )  # fmt: skip
+    parser.add_argument(
         "--no-progress", action="store_true", help="не показывать индикатор хода"
     )
 
@@ -125,6 +130,7 @@ def run(args: argparse.Namespace) -> int:
             subject=args.subject,
             grade=args.grade,
             progress=not args.no_progress and sys.stderr.isatty(),
+            replace=args.replace,
         )
         print(summary(report))
         ids = [f.load_id for f in report.files if f.status == "loaded" and f.rejected]

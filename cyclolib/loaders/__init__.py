@@ -241,6 +241,7 @@ def load_paths(
     subject: str | None = None,
     grade: int | None = None,
     progress: bool = False,
+    replace: bool = False,
 ) -> LoadReport:
     """Load files and folders into the database, each file in one transaction.
 
@@ -255,6 +256,11 @@ def load_paths(
         The form of result files whose content and name do not say it.
     progress : bool
         Show a progress bar naming the file being loaded (on stderr).
+    replace : bool
+        Load again a file whose hash is already recorded: what its earlier
+        load stored (results, task scores, rejects) is removed in the same
+        transaction, so a file first loaded before its school list can be
+        loaded again once the list is in.
 
     Returns
     -------
@@ -287,11 +293,12 @@ def load_paths(
         from tqdm.auto import tqdm
 
         bar = tqdm(total=len(order), unit="файл", leave=False)
-    with _Prefetch(order, [_is_new(con, p) for p in order]) as tables:
+    wanted = [replace or _is_new(con, p) for p in order]
+    with _Prefetch(order, wanted) as tables:
         for path in order:
             if bar is not None:
                 bar.set_description(path.name[:40])
-            _load_file(con, reports[path], options, tables)
+            _load_file(con, reports[path], options, tables, replace=replace)
             if bar is not None:
                 bar.update()
     if bar is not None:
@@ -357,7 +364,9 @@ class _Prefetch:
             return read_tables(path)
 
 
-def _load_file(con, report: FileReport, options: dict, tables: _Prefetch) -> None:
+def _load_file(
+    con, report: FileReport, options: dict, tables: _Prefetch, *, replace: bool
+) -> None:
     path = report.path
     digest = sha256(path)
     seen = con.execute(
@@ -365,18 +374,32 @@ def _load_file(con, report: FileReport, options: dict, tables: _Prefetch) -> Non
         "ORDER BY load_id LIMIT 1",
         [digest],
     ).fetchall()
-    if seen:
+    earlier = []
+    if seen and replace:
+        earlier = [
+            r[0]
+            for r in con.execute(
+                "SELECT load_id FROM loads WHERE sha256 = ?", [digest]
+            ).fetchall()
+        ]
+    elif seen:
         seen = seen[0]
         report.status = "skipped"
         report.load_id = seen[0]
         report.messages.append(
             f"файл уже загружен ({seen[1]:%d.%m.%Y %H:%M}, загрузка №{seen[0]}): "
-            "ничего не добавлено"
+            "ничего не добавлено (загрузить заново: --replace)"
         )
         return
     try:
         tables = tables.get(path)
         with db.transaction(con):
+            if earlier:
+                _forget_loads(con, earlier)
+                report.messages.append(
+                    "файл загружен заново: данные прежней загрузки "
+                    f"№{', №'.join(map(str, earlier))} заменены"
+                )
             load_id = next_id(con, "loads", "load_id")
             con.execute(
                 "INSERT INTO loads (load_id, path, sha256, layout, loaded_at) "
@@ -401,6 +424,18 @@ def _load_file(con, report: FileReport, options: dict, tables: _Prefetch) -> Non
     except Exception as exc:  # a broken file must not stop the other files
         log.exception("loading %s failed", path)
         _failed(report, f"{path.name}: файл не загружен из-за ошибки: {exc}")
+
+
+def _forget_loads(con, load_ids: list[int]) -> None:
+    """Remove what the given loads stored; the caller holds the transaction."""
+    ids = {"ids": load_ids}
+    con.execute(
+        "DELETE FROM task_scores WHERE result_id IN "
+        "(SELECT result_id FROM results WHERE list_contains($ids, load_id))",
+        ids,
+    )
+    for table in ("results", "rejects", "loads"):
+        con.execute(f"DELETE FROM {table} WHERE list_contains($ids, load_id)", ids)
 
 
 def _failed(report: FileReport, message: str) -> None:

@@ -215,7 +215,8 @@ def validate(
         cols["school"],
         data["school_raw"],
         lambda v, i: f"неизвестная школа «{v}»: её нет в списке школ базы; "
-        "загрузите список школ (schools.xlsx или таблицу schools) и повторите",
+        "загрузите список школ (schools.xlsx или таблицу schools), затем этот "
+        "файл заново: cyclo load ФАЙЛ --replace",
     )  # fmt: skip
 
     # Task scores: numbers within 0..max

@@ -89,7 +89,8 @@ CASES = [
         {"логин_школы": "sch229999"},
         "логин школы",
         "неизвестная школа «sch229999»: её нет в списке школ базы; загрузите список "
-        "школ (schools.xlsx или таблицу schools) и повторите",
+        "школ (schools.xlsx или таблицу schools), затем этот файл заново: "
+        "cyclo load ФАЙЛ --replace",
         "sch229999",
     ),
     (
@@ -205,10 +206,49 @@ def test_loading_twice_adds_nothing(school_con, tmp_path):
     (f,) = report.files
     assert f.status == "skipped"
     assert f.messages[0].startswith("файл уже загружен (")
-    assert f.messages[0].endswith("загрузка №2): ничего не добавлено")
+    assert f.messages[0].endswith(
+        "загрузка №2): ничего не добавлено (загрузить заново: --replace)"
+    )
     assert school_con.execute("SELECT count(*) FROM results").fetchone() == before
     assert school_con.execute("SELECT count(*) FROM loads").fetchone() == (2,)
     assert report.exit_status == 0
+
+
+def test_a_file_loaded_before_its_school_list_is_replaced(con, tmp_path):
+    """Rows rejected for an unknown school come in once the list is loaded."""
+    path = write_2021(tmp_path, [row_2021("40001"), row_2021("40002")])
+    (first,) = load_paths(con, [path]).files
+    assert (first.accepted, first.rejected) == (0, 2)
+    assert "cyclo load ФАЙЛ --replace" in rejects(con)[0][4]
+    load_paths(con, [write_schools(tmp_path)])
+    (again,) = load_paths(con, [path]).files
+    assert again.status == "skipped"
+
+    (f,) = load_paths(con, [path], replace=True).files
+    assert f.status == "loaded" and (f.accepted, f.rejected) == (2, 0)
+    assert f.messages[0] == (
+        f"файл загружен заново: данные прежней загрузки №{first.load_id} заменены"
+    )
+    assert rejects(con) == []
+    assert con.execute("SELECT count(*) FROM results").fetchone() == (2,)
+    assert con.execute("SELECT count(*) FROM task_scores").fetchone() == (30,)
+    assert con.execute(
+        "SELECT count(*) FROM loads WHERE path = ?", [str(path)]
+    ).fetchone() == (1,)
+
+
+def test_a_failed_replacement_keeps_the_earlier_load(school_con, tmp_path, monkeypatch):
+    path = write_2021(tmp_path, [row_2021("40001")])
+    load_paths(school_con, [path])
+    before = snapshot(school_con)
+
+    def fail(con, load_id, checked):
+        raise OSError("диск переполнен")
+
+    monkeypatch.setattr(loaders, "store", fail)
+    (f,) = load_paths(school_con, [path], replace=True).files
+    assert f.status == "failed"
+    assert snapshot(school_con) == before
 
 
 def snapshot(con):
