@@ -51,7 +51,7 @@ lab: $(STAMP) ## JupyterLab with the suite's kernel and the demo database
 	  $(if $(filter 0,$(shell id -u)),--allow-root)
 
 clean: ## remove generated reports and caches (keeps data/ and .venv)
-	rm -rf reports/*/ reports/index.html .pytest_cache .ruff_cache bench/out
+	rm -rf reports/*/ reports/index.html reports-private .pytest_cache .ruff_cache bench/out
 	find . -name __pycache__ -type d -prune -exec rm -rf {} +
 
 distclean: clean ## also remove the database, generated data and .venv

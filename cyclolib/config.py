@@ -13,6 +13,9 @@ ROOT = Path(__file__).resolve().parent.parent
 PARAMS_DIR = Path(os.environ.get("CYCLO_PARAMS", ROOT / "params"))
 DATA_DIR = ROOT / "data"
 REPORTS_DIR = ROOT / "reports"
+#: Private reports (small groups, participant codes) never share a folder with
+#: the public ones, so that publishing ``reports/`` cannot leak them.
+PRIVATE_REPORTS_DIR = ROOT / "reports-private"
 NOTEBOOKS_DIR = ROOT / "notebooks"
 SHARED_DATA_DIR = ROOT.parent / "shared" / "data"
 
@@ -23,6 +26,11 @@ def default_db_path() -> Path:
     """The database file: ``$CYCLO_DB`` when set, else ``data/cyclo.duckdb``."""
     env = os.environ.get(DB_ENV)
     return Path(env) if env else DATA_DIR / "cyclo.duckdb"
+
+
+def reports_root(public: bool = True) -> Path:
+    """The default folder of public or of private reports."""
+    return REPORTS_DIR if public else PRIVATE_REPORTS_DIR
 
 
 @cache

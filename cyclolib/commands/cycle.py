@@ -50,7 +50,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--private",
         action="store_true",
-        help="служебные отчёты (с малыми группами); по умолчанию публичные",
+        help="служебные отчёты (с малыми группами и кодами участников) в "
+        "отдельный каталог reports-private/; по умолчанию публичные",
     )
     parser.add_argument(
         "--force",
@@ -101,7 +102,7 @@ def run_cycle(
     number of failed reports and the path of ``index.html``.
     """
     from .. import db as dbmod
-    from ..config import REPORTS_DIR
+    from ..config import reports_root
     from ..correction import stage_tables, write_workbook
     from ..nb import iter_notebooks
     from ..reports import index, runner
@@ -147,7 +148,7 @@ def run_cycle(
     runner.run(batch, workers=jobs, progress=progress)
 
     # The stage 8 workbook of each unit, beside its reports
-    root = Path(out or REPORTS_DIR)
+    root = Path(out or reports_root(public))
     con = dbmod.connect(db, read_only=True)
     try:
         seen = set()

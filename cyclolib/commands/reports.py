@@ -6,6 +6,7 @@ import logging
 import sys
 
 from ..cli import add_db_argument
+from ..config import reports_root
 
 log = logging.getLogger(__name__)
 
@@ -52,8 +53,9 @@ def add_arguments(parser) -> None:
     parser.add_argument(
         "--private",
         action="store_true",
-        help="служебные отчёты (с малыми группами и кодами участников; файлы "
-        "<стадия>.private.html — не публикуйте их); по умолчанию публичные",
+        help="служебные отчёты (с малыми группами и кодами участников) в "
+        "отдельный каталог reports-private/ — не публикуйте их; по умолчанию "
+        "публичные",
     )
     parser.add_argument(
         "--date",
@@ -159,7 +161,7 @@ def run(args) -> int:
     )
     if bar is not None:
         bar.close()
-    out_root = runner.Path(args.out or runner.REPORTS_DIR)
+    out_root = runner.Path(args.out or reports_root(not args.private))
     page = index.write_index(
         out_root,
         date=batch.jobs[0].parameters["report_date"] if batch.jobs else args.date,

@@ -67,6 +67,16 @@ def write_index(root: str | Path, *, date: str = "") -> Path:
         f"<style>{_STYLE}</style></head><body><main>",
         "<h1>Отчёты по единицам управления</h1>",
     ]
+    if any(
+        r.get("public") is False
+        for g in groups.values()
+        for rs in g.values()
+        for r in rs
+    ):
+        parts.append(
+            '<p class="failed"><strong>Служебные отчёты: содержат малые группы и '
+            "коды участников. Не публикуйте их.</strong></p>"
+        )
     if not groups:
         parts.append("<p>Отчётов пока нет: запустите cyclo reports.</p>")
     order = {lvl: i for i, lvl in enumerate(LEVELS)}

@@ -12,8 +12,9 @@ the HTML and dies, so that no state passes from one report to the next. The
 
 Files of a report go to ``<out>/<year>/<level>/<unit_id>/``: ``<stage>.html``,
 the executed ``<stage>.ipynb`` and ``<stage>.json`` (status, summary and the
-cache key that lets a re-run skip unchanged reports); private reports are
-``<stage>.private.*``, so that they never overwrite the public ones.
+cache key that lets a re-run skip unchanged reports). Private reports go to
+their own folder (``reports-private/`` by default) and are named
+``<stage>.private.*``, so that they never mix with the public ones.
 """
 
 from __future__ import annotations
@@ -32,14 +33,14 @@ from pathlib import Path
 from typing import Any
 
 from .. import __version__
-from ..config import NOTEBOOKS_DIR, PARAMS_DIR, REPORTS_DIR, ROOT
+from ..config import NOTEBOOKS_DIR, PARAMS_DIR, ROOT, reports_root
 from ..nb import BATCH_ENV, LEVEL_NAMES, LEVELS, iter_notebooks
 
 log = logging.getLogger(__name__)
 
 ENGINES = ("fork", "papermill")
 
-#: Private reports sit beside public ones as ``<stage>.private.html``
+#: Private reports are named ``<stage>.private.html``
 PRIVATE_SUFFIX = ".private"
 
 #: Parameters that do not change a report's content: left out of the cache key.
@@ -310,7 +311,8 @@ def plan(
     report_date : str
         The date printed on each report; empty gives today.
     out : str or Path, optional
-        The reports folder; default ``reports/``.
+        The reports folder; default ``reports/``, or ``reports-private/`` for
+        private reports.
     notebooks : str or Path, optional
         The folder of stage notebooks; default ``notebooks/``.
     engine : {"fork", "papermill"}
@@ -326,7 +328,7 @@ def plan(
             f"Недопустимый способ выполнения {engine!r}: ожидалось fork или papermill"
         )
     db = str(Path(db).resolve())
-    out = Path(out or REPORTS_DIR).resolve()
+    out = Path(out or reports_root(public)).resolve()
     report_date = report_date or dt.date.today().isoformat()
     notebook_paths = stage_notebooks(stages, notebooks)
     con = dbmod.connect(db, read_only=True)

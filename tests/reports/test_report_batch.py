@@ -124,7 +124,7 @@ def test_a_planted_script_name_is_escaped_everywhere(published):
 def test_private_reports_hold_their_own_unit_only(make_reports):
     public = make_reports(unit_ids=["sch000101"], stages=["3"])
     batch = make_reports(unit_ids=["sch000101", "m02"], stages=["3"], public=False)
-    # Private files sit beside the public ones and never replace them
+    # Given one folder, private files never replace the public ones
     assert [o.html.rsplit("/", 1)[1] for o in batch.outcomes] == [
         "03-data.private.html",
         "03-data.private.html",
@@ -145,6 +145,27 @@ def test_private_reports_hold_their_own_unit_only(make_reports):
     for school in report_db.SCHOOLS:
         assert (school in pages["m02"]) == school.startswith("sch0002")
         assert not any(code in pages["m02"] for code in own.get(school, []))
+
+
+def test_private_reports_default_to_their_own_folder(small_db, tmp_path):
+    from cyclolib.config import PRIVATE_REPORTS_DIR, REPORTS_DIR
+
+    kws = {"db": small_db, "unit_ids": ["sch000101"], "stages": ["3"]}
+    public = runner.plan(**kws)
+    private = runner.plan(public=False, **kws)
+    assert public.jobs[0].out_dir.startswith(str(REPORTS_DIR.resolve()) + "/")
+    assert private.jobs[0].out_dir.startswith(str(PRIVATE_REPORTS_DIR.resolve()) + "/")
+    assert not private.jobs[0].out_dir.startswith(str(REPORTS_DIR.resolve()) + "/")
+
+
+def test_an_index_of_private_reports_warns_against_publishing(make_reports, tmp_path):
+    warning = "Служебные отчёты: содержат малые группы и коды участников."
+    make_reports(unit_ids=["sch000101"], stages=["0"], out=tmp_path / "pub")
+    assert warning not in _page(index.write_index(tmp_path / "pub"))
+    make_reports(
+        unit_ids=["sch000101"], stages=["0"], out=tmp_path / "priv", public=False
+    )
+    assert warning in _page(index.write_index(tmp_path / "priv"))
 
 
 def test_public_reports_hide_student_codes_and_small_groups(make_reports):
