@@ -495,8 +495,13 @@ _SUMMARY = """
     FROM indicator_values WHERE params_version = ? AND computed_at = ?"""
 
 
-def _summary(con, version, stamp) -> dict:
-    row = _fetch(con, _SUMMARY, [version, stamp]).iloc[0]
+def _summary(con, version, stamp, year=None) -> dict:
+    """Count what one computation stored; two runs within one second share
+    a stamp, so a one-year run counts its own year only."""
+    sql, args = _SUMMARY, [version, stamp]
+    if year is not None:
+        sql, args = sql + " AND year = ?", [*args, int(year)]
+    row = _fetch(con, sql, args).iloc[0]
     out = {k: int(v) for k, v in row.items()}
     out["version"] = version
     return out
@@ -520,7 +525,7 @@ def _store(con, *, year, version) -> dict:
             )
     finally:
         con.execute("DROP TABLE IF EXISTS _values")
-    return _summary(con, *stamp)
+    return _summary(con, *stamp, year=year)
 
 
 def compute(
@@ -556,7 +561,7 @@ def compute(
             approved_only=approved_only,
             stamp=stamp,
         )
-    return _summary(con, *stamp)
+    return _summary(con, *stamp, year=year)
 
 
 def values(
