@@ -117,3 +117,13 @@ def test_rating_indicators_are_in_the_catalogue():
     ids = {entry["id"] for entry in load_params("indicators")["indicators"]}
     assert set(rt.INDICATORS) <= ids
     assert set(load_params("weights")["indicators"]) <= ids
+
+
+def test_default_rating_uses_approved_indicators_only():
+    # Reference: the statuses of params/indicators.yaml; stage 6 rates by the
+    # approved system of indicators, never by a candidate under review.
+    from cyclolib.config import load_params
+    from cyclolib.indicators.catalogue import load_catalogue
+
+    approved = load_catalogue().ids(approved_only=True)
+    assert set(load_params("weights")["indicators"]) <= approved
