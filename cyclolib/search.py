@@ -7,6 +7,7 @@ lists what results a unit has. ``cyclo search`` and notebook 03 call both.
 from __future__ import annotations
 
 import logging
+import re
 
 import duckdb
 import pandas as pd
@@ -18,40 +19,98 @@ SEARCH_COLUMNS = ["kind", "id", "name", "parent"]
 RESULTS_COLUMNS = ["study", "year", "subject", "grade", "participants"]
 
 
+#: Words of one query at most: each adds a condition to every unit's match.
+MAX_WORDS = 8
+
+# A class as people write it: «4а», «4 А», «4-а», «11 «б»» -> «4а», «11б».
+# The letter must stand alone, so «№ 4 г. Алейска» keeps «4» and «г.» apart.
+_CLASS_WORD = re.compile(r"(?<![\w/.])(\d{1,2})\s*[-–]?\s*([а-я])(?![\w.])")
+_QUOTES = re.compile(r"[\"«»“”„]")
+
+
 def _norm(sql: str) -> str:
+    """SQL for a text as the search compares it: lower case, ``ё`` as ``е``."""
     return f"replace(lower({sql}), 'ё', 'е')"
 
 
-_QUERY = f"""
-WITH found AS (
-    SELECT t.level AS kind, t.territory_id AS id, t.name, p.name AS parent
+def _norm_name(sql: str) -> str:
+    """A name as the search compares it: also without quotes; NULL as ''."""
+    return f"""coalesce(regexp_replace({_norm(sql)}, '["«»“”„]', '', 'g'), '')"""
+
+
+def query_words(text: str) -> list[str]:
+    """The words of a query as the search matches them.
+
+    Lower case, ``ё`` read as ``е``, quotes dropped; a grade and the class
+    letter written apart are joined (``4 А``, ``4-а`` and ``4 «а»`` are
+    ``4а``).
+
+    Examples
+    --------
+    >>> query_words("Алейск 4 «А»")
+    ['алейск', '4а']
+    """
+    text = _QUOTES.sub(" ", str(text or "").lower().replace("ё", "е"))
+    return _CLASS_WORD.sub(r"\1\2", text).split()
+
+
+# Every unit with the texts a word may match: its own (name, id; for a class
+# also its label «4а» and its grade «4») and those of the units above it.
+_UNITS = f"""
+    SELECT t.level AS kind, t.territory_id AS id, t.name, p.name AS parent,
+           {_norm_name("t.name")} || chr(31) || {_norm("t.territory_id")} AS own,
+           NULL AS label, NULL AS grade, {_norm_name("p.name")} AS up
     FROM territories t LEFT JOIN territories p ON p.territory_id = t.parent_id
     WHERE t.level IN ('region', 'municipality')
-      AND (strpos({_norm("t.name")}, $q) > 0
-           OR strpos({_norm("t.territory_id")}, $q) > 0)
     UNION ALL
-    SELECT 'school', s.school_id, s.name, m.name
+    SELECT 'school', s.school_id, s.name, m.name,
+           {_norm_name("s.name")} || chr(31) || {_norm("s.school_id")},
+           NULL, NULL, {_norm_name("m.name")}
     FROM schools s LEFT JOIN territories m ON m.territory_id = s.municipality_id
-    WHERE strpos({_norm("s.name")}, $q) > 0 OR strpos({_norm("s.school_id")}, $q) > 0
     UNION ALL
     SELECT 'class', c.class_id,
-           c.grade || coalesce(c.letter, '') || ' (' || c.year || ')', s.name
+           c.grade || coalesce(c.letter, '') || ' (' || c.year || ')', s.name,
+           {_norm("c.class_id")},
+           {_norm("c.grade || coalesce(c.letter, '')")}, CAST(c.grade AS TEXT),
+           {_norm_name("s.name")} || chr(31) || {_norm("c.school_id")}
+               || chr(31) || {_norm_name("m.name")}
     FROM classes c LEFT JOIN schools s ON s.school_id = c.school_id
-    WHERE strpos({_norm("c.class_id")}, $q) > 0
+    LEFT JOIN territories m ON m.territory_id = s.municipality_id
     UNION ALL
-    SELECT 'student', st.student_id, st.code, s.name
+    SELECT 'student', st.student_id, st.code, s.name,
+           {_norm("st.student_id")}, NULL, NULL,
+           {_norm_name("s.name")} || chr(31) || {_norm("st.school_id")}
+               || chr(31) || {_norm_name("m.name")}
     FROM students st LEFT JOIN schools s ON s.school_id = st.school_id
-    WHERE strpos({_norm("st.student_id")}, $q) > 0
-)
-SELECT kind, id, name, parent FROM found
+    LEFT JOIN territories m ON m.territory_id = s.municipality_id
+"""
+
+_ORDER = f"""
 ORDER BY
     CASE kind WHEN 'region' THEN 0 WHEN 'municipality' THEN 1 WHEN 'school' THEN 2
               WHEN 'class' THEN 3 ELSE 4 END,
-    CASE WHEN starts_with({_norm("name")}, $q) OR starts_with({_norm("id")}, $q)
+    CASE WHEN starts_with({_norm_name("name")}, $q) OR starts_with({_norm("id")}, $q)
          THEN 0 ELSE 1 END,
     name, id
 LIMIT $limit
 """
+
+
+def _query(n_words: int) -> str:
+    """The search SQL for ``n_words`` words ``$w0``, ``$w1`` …"""
+    own = [
+        f"(strpos(own, $w{i}) > 0 OR label = $w{i} OR grade = $w{i})"
+        for i in range(n_words)
+    ]
+    where = "(" + " OR ".join(own) + ")"
+    if n_words > 1:
+        where += "".join(
+            f" AND ({cond} OR strpos(up, $w{i}) > 0)" for i, cond in enumerate(own)
+        )
+    return (
+        f"WITH units AS ({_UNITS}) SELECT kind, id, name, parent FROM units "
+        f"WHERE {where} {_ORDER}"
+    )
 
 
 def search(
@@ -59,34 +118,60 @@ def search(
 ) -> pd.DataFrame:
     """Find regions, municipalities, schools, classes and students by a fragment.
 
-    The fragment is matched anywhere in the name or the id, without regard to
-    case, with ``ё`` read as ``е``. Students are found by their id
-    (``school/code``) or code only: the database holds no names of people.
+    Each word of the query is matched anywhere in a text, without regard to
+    case, with ``ё`` read as ``е`` and quotes ignored. A unit is found when
+    every word occurs in its own name or id or in the names and ids of the
+    units above it (the municipality of a school; the school and the
+    municipality of a class or a student), and at least one word in its own:
+    ``алейск`` finds the municipality and the schools named after it,
+    ``алейск 4а`` the classes 4А of the schools of Алейск.
+
+    A class is also found by its name as people write it: ``4а``, ``4 А``,
+    ``4-а`` (the grade and the letter, exactly: ``1а`` does not find 11А), or
+    the bare grade ``4`` for every class of that grade. Students are found by
+    their id (``school/code``) or code only: the database holds no names of
+    people.
 
     Parameters
     ----------
     con : duckdb.DuckDBPyConnection
         The database.
     text : str
-        A fragment: ``алейск``, ``sch2202``, ``40015``, ``/2021/4/а``.
+        A fragment or a few words: ``алейск``, ``sch2202``, ``40015``,
+        ``/2021/4/а``, ``семёновская 4б``.
     limit : int
         At most this many rows, best matches first (territories, then schools,
-        classes and students; within a kind, names that start with the fragment).
+        classes and students; within a kind, names or ids that start with the
+        query).
 
     Returns
     -------
     pandas.DataFrame
         Columns ``kind`` (``region``, ``municipality``, ``school``, ``class``,
-        ``student``), ``id``, ``name`` and ``parent`` (the name of the unit
-        above: region, municipality or school). Empty when nothing matches.
+        ``student``), ``id``, ``name`` (a class's is ``4А (2021)``) and
+        ``parent`` (the name of the unit above: region, municipality or
+        school). Empty when nothing matches.
+
+    Raises
+    ------
+    ValueError
+        An empty query, more than :data:`MAX_WORDS` words, or a ``limit``
+        below 1.
     """
-    fragment = str(text or "").strip().lower().replace("ё", "е")
-    if not fragment:
+    words = query_words(text)
+    if not words:
         raise ValueError("Пустой запрос: введите часть названия, логина или кода")
+    if len(words) > MAX_WORDS:
+        raise ValueError(
+            f"Слишком много слов в запросе: {len(words)}, допустимо не больше "
+            f"{MAX_WORDS}"
+        )
     if int(limit) < 1:
         raise ValueError(f"limit должен быть положительным числом, получено {limit}")
-    frame = con.execute(_QUERY, {"q": fragment, "limit": int(limit)}).df()
-    log.debug("search %r: %d rows", fragment, len(frame))
+    params = {f"w{i}": w for i, w in enumerate(words)}
+    params |= {"q": " ".join(words), "limit": int(limit)}
+    frame = con.execute(_query(len(words)), params).df()
+    log.debug("search %r: %d rows", words, len(frame))
     return frame[SEARCH_COLUMNS]
 
 

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from cyclolib.loaders import load_paths
-from cyclolib.search import results_for, search
+from cyclolib.search import query_words, results_for, search
 
 sys.path.insert(0, str(Path(__file__).parent / "loaders"))
 from loader_files import SCHOOLS_CSV  # noqa: E402
@@ -64,6 +64,76 @@ def test_search_finds_classes_and_student_codes(tiny):
     assert len(search(tiny, "sch", limit=2)) == 2
 
 
+CLASS_4A = {
+    "kind": "class",
+    "id": "sch220001/2021/4/А",
+    "name": "4А (2021)",
+    "parent": "МБОУ СОШ №1",
+}
+
+
+@pytest.mark.parametrize("text", ["4а", "4А", "4 А", "4-а", "4 «а»", '4 "А"'])
+def test_a_class_is_found_as_people_write_it(tiny, text):
+    # Reference: the fixture has classes 4А and 4Б of sch220001 and the class
+    # without a letter of sch220002; only 4А is «4а» however it is written.
+    assert search(tiny, text).to_dict("records") == [CLASS_4A]
+
+
+def test_words_narrow_the_search_to_a_school_or_a_municipality(tiny):
+    # «тестовск» is in the municipality «г. Тестовск» of sch220001: its 4Б.
+    assert search(tiny, "тестовск 4б").to_dict("records") == [
+        CLASS_4A | {"id": "sch220001/2021/4/Б", "name": "4Б (2021)"}
+    ]
+    assert search(tiny, "СОШ №1 4а").to_dict("records") == [CLASS_4A]
+    # The bare grade finds the class without a letter of Семёновская СОШ, and
+    # the digit also occurs in the id of its student sch220002/40001.
+    assert search(tiny, "семёновская 4").to_dict("records") == [
+        {
+            "kind": "class",
+            "id": "sch220002/2021/4",
+            "name": "4 (2021)",
+            "parent": "МКОУ Семёновская СОШ",
+        },
+        {
+            "kind": "student",
+            "id": "sch220002/40001",
+            "name": "40001",
+            "parent": "МКОУ Семёновская СОШ",
+        },
+    ]
+    # A student code within a municipality: only one of the two 40001.
+    assert search(tiny, "тестовский район 40001")["id"].tolist() == ["sch220002/40001"]
+    # Every word must match: no class 4В, and the municipality alone does not
+    # match «4а».
+    assert search(tiny, "тестовск 4в").empty
+    # Words of a name in another order, with quotes: still the school.
+    assert search(tiny, '"сош" семеновская')["id"].tolist() == ["sch220002"]
+
+
+def test_a_class_word_matches_the_whole_grade(tiny, tmp_path):
+    # An 11А beside the 4А: «1а» is neither of them, «11 а» is 11А only.
+    (tmp_path / "eleven.csv").write_text(
+        "study,year,subject,grade,school_id,student_code,class,primary_score\n"
+        "vpr,2021,ma,11,sch220001,11001,а,12\n",
+        encoding="utf-8",
+    )
+    assert load_paths(tiny, [tmp_path / "eleven.csv"]).exit_status == 0
+    assert search(tiny, "1а").empty
+    assert search(tiny, "11 а")["id"].tolist() == ["sch220001/2021/11/А"]
+    assert search(tiny, "сош 11")["id"].tolist() == [
+        "sch220001/2021/11/А",
+        "sch220001/11001",
+    ]
+
+
+def test_query_words():
+    assert query_words("  Алейск 4 «А» ") == ["алейск", "4а"]
+    assert query_words("Семёновская 11-б") == ["семеновская", "11б"]
+    # «г.» after a school number is a town, not a class letter.
+    assert query_words("СОШ № 4 г. Алейска") == ["сош", "№", "4", "г.", "алейска"]
+    assert query_words("sch220001/2021/4/А") == ["sch220001/2021/4/а"]
+
+
 def test_results_for_counts_present_participants(tiny):
     expected = {"study": "vpr", "year": 2021, "subject": "ma", "grade": 4}
     got = results_for(tiny, "school", "sch220001").to_dict("records")
@@ -93,6 +163,9 @@ def test_bad_arguments_are_explained(tiny):
     with pytest.raises(ValueError) as err:
         search(tiny, "  ")
     assert str(err.value) == "Пустой запрос: введите часть названия, логина или кода"
+    with pytest.raises(ValueError) as err:
+        search(tiny, "а б в г д е ж з и")
+    assert str(err.value) == ("Слишком много слов в запросе: 9, допустимо не больше 8")
 
 
 def test_cyclo_search_prints_both_tables(tiny, tmp_path, capsys):
@@ -108,3 +181,8 @@ def test_cyclo_search_prints_both_tables(tiny, tmp_path, capsys):
     assert "Результаты: школа sch220002 «МКОУ Семёновская СОШ»" in out
     assert main(["search", "нет-такого", "--db", path[0]]) == 1
     assert "По запросу «нет-такого» ничего не найдено." in capsys.readouterr().out
+    # Several words without quotes in the shell: one query.
+    assert main(["search", "тестовск", "4", "Б", "--db", path[0]]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("Найдено по запросу «тестовск 4 Б»: 1\n")
+    assert "Результаты: класс sch220001/2021/4/Б «4Б (2021)»" in out

@@ -27,8 +27,10 @@ def _short(text: str, width: int = 60) -> str:
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
-        "text", metavar="ТЕКСТ", help="часть названия, логина, класса или кода"
-    )
+        "text", nargs="+", metavar="ТЕКСТ",
+        help="часть названия, логина, класса (4а, 4 А) или кода; несколько слов "
+        "сужают поиск: «алейск 4а» — классы 4А школ Алейска",
+    )  # fmt: skip
     add_db_argument(parser)
     parser.add_argument(
         "--limit", type=int, default=20, metavar="N",
@@ -37,15 +39,16 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    text = " ".join(args.text)
     try:
         con = db.connect(args.db, read_only=True)
     except FileNotFoundError as exc:
         print(exc, file=sys.stderr)
         return 2
     try:
-        found = search(con, args.text, limit=args.limit)
+        found = search(con, text, limit=args.limit)
         if found.empty:
-            print(f"По запросу «{args.text}» ничего не найдено.")
+            print(f"По запросу «{text}» ничего не найдено.")
             return 1
         shown = found.assign(
             kind=found["kind"].map(KIND_NAMES),
@@ -53,7 +56,7 @@ def run(args: argparse.Namespace) -> int:
             parent=found["parent"].fillna("").map(_short),
         )
         shown.columns = ["вид", "код", "название", "входит в"]
-        print(f"Найдено по запросу «{args.text}»: {len(found)}")
+        print(f"Найдено по запросу «{text}»: {len(found)}")
         print(shown.to_string(index=False))
         for row in found.head(5).itertuples(index=False):
             results = results_for(con, row.kind, row.id)
