@@ -1,13 +1,15 @@
 """The expert's written conclusions, kept per unit and year for the reports.
 
 An expert writes conclusions in JupyterLab, or for the batch reports in
-``data/conclusions/<year>/<unit_id>.yaml``: one entry per section of notebook
-05, in Russian. The reports show each entry under its heading.
+``data/conclusions/<year>/<unit_id>.yaml`` (another folder when
+``$CYCLO_CONCLUSIONS`` is set): one entry per section of notebook 05, in
+Russian. The reports show each entry under its heading.
 """
 
 from __future__ import annotations
 
 import logging
+import os
 from pathlib import Path
 
 import yaml
@@ -16,7 +18,10 @@ from ..config import DATA_DIR
 
 log = logging.getLogger(__name__)
 
-__all__ = ["SECTIONS", "conclusions_path", "load_conclusions"]
+__all__ = ["SECTIONS", "conclusions_dir", "conclusions_path", "load_conclusions"]
+
+#: Environment variable naming the folder of conclusions.
+CONCLUSIONS_ENV = "CYCLO_CONCLUSIONS"
 
 #: Section key -> the heading it belongs to.
 SECTIONS: dict[str, str] = {
@@ -29,9 +34,15 @@ SECTIONS: dict[str, str] = {
 }
 
 
+def conclusions_dir() -> Path:
+    """The folder of conclusions: ``$CYCLO_CONCLUSIONS`` or ``data/conclusions``."""
+    env = os.environ.get(CONCLUSIONS_ENV)
+    return Path(env) if env else DATA_DIR / "conclusions"
+
+
 def conclusions_path(year: int, unit_id: str, *, folder: Path | None = None) -> Path:
     """Where the conclusions of a unit and year are kept."""
-    return Path(folder or DATA_DIR / "conclusions") / str(year) / f"{unit_id}.yaml"
+    return Path(folder or conclusions_dir()) / str(year) / f"{unit_id}.yaml"
 
 
 def load_conclusions(

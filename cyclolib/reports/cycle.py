@@ -3,7 +3,8 @@
 ``params/cyclogram.yaml`` lists the eight stages and their months;
 ``params/studies.yaml`` the studies a region may use. This module selects the
 studies for a level and a year, derives the state of each stage of a unit from
-the database, and draws both on the months of the school year.
+the database (and from the expert's conclusions kept beside it), and draws both
+on the months of the school year.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from typing import Any
 import pandas as pd
 
 from ..config import load_params
-from ..nb import MONTHS, Context
+from ..nb import MONTHS, Context, school_year
 
 log = logging.getLogger(__name__)
 
@@ -26,14 +27,6 @@ STATES = {
     "partial": "частично",
     "todo": "не начато",
     "absent": "инструмент ещё не подключён",
-}
-
-# Tables whose rows show each stage's work; the first that exists is read.
-EVIDENCE_TABLES = {
-    "analysis": ("conclusions", "analysis_conclusions"),
-    "decisions": ("decisions",),
-    "effectiveness": ("effects", "effectiveness"),
-    "correction": ("corrections",),
 }
 
 
@@ -183,6 +176,23 @@ def stage_states(ctx: Context) -> pd.DataFrame:
         ``number, stage, months, state, evidence``: ``state`` is one of
         «выполнено», «частично», «не начато», «инструмент ещё не подключён»;
         ``evidence`` says in Russian what was found.
+
+    Notes
+    -----
+    The evidence of each stage (``evidence`` of params/cyclogram.yaml):
+
+    1. studies selected for the level and year, or with results in the base;
+    2. approved indicators of the level in params/indicators.yaml;
+    3. schools of the unit with results of the year;
+    4. rows of ``indicator_values`` for the unit or its schools;
+    5. the expert's conclusions (``data/conclusions/<year>/<unit_id>.yaml``):
+       done when written, partial when only the objectivity signs or the
+       value added of the unit's schools can be computed;
+    6. decisions of the register for the unit in the school year;
+    7. measures done with target units whose indicator has values before and
+       after: done when an effect is estimated, partial when none could be;
+    8. results in two years or more up to the year: done when the unit's
+       indicator values cover two years too, partial otherwise.
     """
     results = ctx.query(
         "SELECT f.study_id, count(*) AS n, count(DISTINCT r.school_id) AS schools "
@@ -227,11 +237,158 @@ def _evidence(ctx, kind, results, selected) -> tuple[str, str]:
         if n is None:
             return "absent", "нет таблицы indicator_values"
         return ("done", f"значений: {n}") if n else ("todo", "значения не рассчитаны")
-    for table in EVIDENCE_TABLES[kind]:
-        n = _unit_rows(ctx, table)
-        if n is not None:
-            return ("done", f"записей: {n}") if n else ("todo", "записей нет")
-    return "absent", "данные этой стадии пока не ведутся в базе"
+    if kind == "analysis":
+        return _analysis(ctx, has_results=len(results) > 0)
+    if kind in ("decisions", "effectiveness") and not ctx.year:
+        return "todo", "в базе нет результатов: учебный год не определён"
+    if kind == "decisions":
+        return _decisions(ctx)
+    if kind == "effectiveness":
+        return _effectiveness(ctx)
+    if kind == "correction":
+        return _correction(ctx)
+    raise ValueError(
+        f"Неизвестный вид свидетельства стадии «{kind}» (params/cyclogram.yaml): "
+        "допустимы studies, indicators, data, values, analysis, decisions, "
+        "effectiveness, correction"
+    )
+
+
+def _analysis(ctx: Context, *, has_results: bool) -> tuple[str, str]:
+    """Stage 5: the expert's conclusions and the analyses the suite computes.
+
+    Done when the expert's conclusions for the unit and year are written
+    (``data/conclusions/<year>/<unit_id>.yaml``); partial when only the
+    computed analyses exist (objectivity signs, value added of the unit's
+    schools), which the expert has still to read.
+    """
+    from ..analysis import cache, objectivity, value_added
+    from ..analysis.conclusions import SECTIONS, load_conclusions
+
+    # The expert's part
+    try:
+        written = load_conclusions(ctx.year, ctx.unit_id)
+        expert = (
+            f"выводы эксперта записаны (разделов: {len(written)} из {len(SECTIONS)})"
+            if written
+            else f"выводов эксперта за {ctx.year} год нет"
+        )
+    except ValueError as exc:
+        written, expert = {}, f"файл выводов эксперта не прочитан: {exc}"
+
+    # The suite's part, shared with notebook 05 through the cache
+    computed = []
+    if has_results:
+        mine = set(ctx.school_ids)
+        signs = cache.cached(
+            ctx.con,
+            "objectivity",
+            {"year": ctx.year},
+            lambda: objectivity.objectivity_signs(ctx.con, year=ctx.year),
+        )
+        signs = signs[signs["school_id"].isin(mine)]
+        if len(signs):
+            marked = signs.groupby("school_id")["n_signs"].max()
+            computed.append(
+                f"признаки необъективности — школ {len(marked)}, отмечено "
+                f"{int((marked > 0).sum())}"
+            )
+        va = cache.cached(
+            ctx.con,
+            "value_added",
+            {"year": ctx.year},
+            lambda: value_added.value_added(ctx.con, year=ctx.year),
+        )
+        if len(va):
+            schools = va.loc[va["school_id"].isin(mine), "school_id"].nunique()
+            if schools:
+                computed.append(f"добавленная ценность — школ {schools}")
+    analysis = (
+        "рассчитано: " + "; ".join(computed)
+        if computed
+        else "признаки необъективности и добавленная ценность не рассчитываются: "
+        "нет данных"
+    )
+    if written:
+        return "done", f"{expert}; {analysis}"
+    return ("partial" if computed else "todo"), f"{expert}; {analysis}"
+
+
+def _decisions(ctx: Context) -> tuple[str, str]:
+    """Stage 6: decisions of the unit in the register for the school year."""
+    from ..decisions import read_decisions, status_names
+
+    register = read_decisions(ctx.con, level=ctx.level, unit_id=ctx.unit_id)
+    this_year = register[register["year"] == ctx.year]
+    when = f"{school_year(ctx.year)} учебный год"
+    if this_year.empty:
+        other = f"; за другие годы: {len(register)}" if len(register) else ""
+        return "todo", f"решений единицы за {when} в реестре нет{other}"
+    counts = this_year["status"].value_counts()
+    parts = [
+        f"{name} — {int(counts[code])}"
+        for code, name in status_names().items()
+        if code in counts
+    ]
+    return "done", f"решений за {when}: {len(this_year)} ({', '.join(parts)})"
+
+
+def _effectiveness(ctx: Context) -> tuple[str, str]:
+    """Stage 7: measures done whose indicator has values before and after.
+
+    The measures are the unit's decisions of the register with the status
+    ``done``, an indicator and target units, taken early enough to act on the
+    year's results; :func:`cyclolib.effectiveness.evaluate_measures` judges
+    them. Done when at least one effect is estimated.
+    """
+    from ..decisions import read_decisions
+    from ..effectiveness import evaluate_measures, first_post_year
+
+    register = read_decisions(ctx.con, level=ctx.level, unit_id=ctx.unit_id)
+    measures = register[
+        (register["status"] == "done")
+        & register["indicator"].notna()
+        & (register["targets"] != "")
+    ]
+    start = [first_post_year(pd.Timestamp(d).date()) for d in measures["date"]]
+    measures = measures[[y <= ctx.year for y in start]]
+    if measures.empty:
+        return "todo", (
+            "выполненных мер с показателем и целевыми единицами, действие которых "
+            f"видно по результатам {ctx.year} года, в реестре нет"
+        )
+    effects = evaluate_measures(ctx.con, decisions=measures)
+    with_values = int((effects["n_treated"].fillna(0) > 0).sum())
+    estimated = int(effects["effect"].notna().sum())
+    text = (
+        f"выполненных мер с целевыми единицами: {len(measures)}; со значениями "
+        f"показателя до и после меры: {with_values}; эффект оценён: {estimated}"
+    )
+    if estimated:
+        return "done", text
+    return ("partial" if with_values else "todo"), text
+
+
+def _correction(ctx: Context) -> tuple[str, str]:
+    """Stage 8: results, and the unit's indicator values, in two years or more."""
+    years = ctx.query(
+        "SELECT DISTINCT f.year FROM results r JOIN unit_schools USING (school_id) "
+        "JOIN forms f USING (form_id) WHERE NOT r.absent AND f.year <= ? ORDER BY 1",
+        [ctx.year],
+    )["year"].tolist()
+    if len(years) < 2:
+        only = f"результаты только за {years[0]} год" if years else "результатов нет"
+        return "todo", f"{only}: для динамики нужны два года и больше"
+    valued = ctx.query(
+        "SELECT count(DISTINCT year) AS n FROM indicator_values "
+        "WHERE level = ? AND unit_id = ? AND year <= ? AND value IS NOT NULL",
+        [ctx.level, ctx.unit_id, ctx.year],
+    )["n"].iloc[0]
+    text = (
+        f"лет с результатами: {len(years)} ({years[0]}–{years[-1]}); "
+        f"лет со значениями показателей единицы: {int(valued)}"
+    )
+    return ("done" if valued >= 2 else "partial"), text
 
 
 def _approved(level: str) -> tuple[str, str]:

@@ -153,3 +153,187 @@ def test_stage_states_read_the_database_and_the_catalogue(school):
     assert states.loc[2, "evidence"] == (
         f"утверждено показателей: {approved} из {len(at_school)}"
     )
+
+
+# --- the state of stages 5 to 8 ------------------------------------------------
+
+
+def _later_stages(states) -> dict[int, tuple[str, str]]:
+    frame = states.set_index("number")
+    return {n: (frame.loc[n, "state"], frame.loc[n, "evidence"]) for n in (5, 6, 7, 8)}
+
+
+@pytest.fixture
+def cycled(tmp_path):
+    """The small database with what stages 5 to 8 leave behind.
+
+    Results of 2024 copied into 2023 (two years for the dynamics); school values
+    of ``mean_score_pct`` in both years; a measure done in June 2023 for two
+    schools (its effect shows in 2024) and a decision of the school year
+    2023/2024 for sch000101.
+    """
+    import report_db
+
+    from cyclolib import db
+
+    path = report_db.build(tmp_path / "cycled.duckdb")
+    con = db.connect(path)
+    con.execute(
+        "INSERT INTO forms SELECT replace(form_id, '2024', '2023'), study_id, 2023, "
+        "subject, grade, max_score, n_tasks FROM forms"
+    )
+    con.execute(
+        "INSERT INTO results SELECT result_id + 100000, replace(form_id, '2024', "
+        "'2023'), school_id, class_id, student_id, teacher_id, variant, gender, "
+        "absent, primary_score, mark, journal_mark, test_score, load_id FROM results"
+    )
+    # Treated schools gain 8 points, the others 1: the effect is about 7
+    base = {"sch000101": 50, "sch000102": 55, "sch000103": 52}
+    base |= {"sch000201": 48, "sch000202": 53}
+    values = [
+        (year, "school", school, "mean_score_pct", value + gain, 20)
+        for school, value in base.items()
+        for year, gain in (
+            (2023, 0),
+            (2024, 8 if school in {"sch000101", "sch000102"} else 1),
+        )
+    ]
+    db.append(
+        con,
+        "indicator_values",
+        pd.DataFrame(
+            values, columns=["year", "level", "unit_id", "indicator", "value", "n"]
+        ),
+    )
+    decisions = pd.DataFrame(
+        {
+            "decision_id": ["Р-1", "Р-2"],
+            "date": pd.to_datetime(["2023-06-01", "2023-10-02"]),
+            "level": ["region", "school"],
+            "unit_id": ["r22", "sch000101"],
+            "body": ["министерство", "педсовет"],
+            "use_kind": ["programmes", "method_associations"],
+            "indicator": ["mean_score_pct", None],
+            "status": ["done", "planned"],
+        }
+    )
+    db.append(con, "decisions", decisions)
+    db.append(
+        con,
+        "decision_targets",
+        pd.DataFrame(
+            {"decision_id": ["Р-1", "Р-1"], "unit_id": ["sch000101", "sch000102"]}
+        ),
+    )
+    con.close()
+    return path
+
+
+def test_later_stages_are_not_done_without_their_traces(nb_db, tmp_path, monkeypatch):
+    from cyclolib.analysis import objectivity
+
+    # The small database: one year, no register, no conclusions
+    monkeypatch.setenv("CYCLO_CONCLUSIONS", str(tmp_path / "none"))
+    ctx = nb.setup(level="municipality", unit_id="m02", db=str(nb_db))
+    try:
+        got = _later_stages(cycle.stage_states(ctx))
+        signs = objectivity.objectivity_signs(ctx.con, year=2024)
+    finally:
+        ctx.close()
+    # m02 has two schools, both examined for objectivity; the value added
+    # needs 10 participants (params/value_added.yaml) and sch000202 has 5
+    marked = signs[signs["school_id"].isin(["sch000201", "sch000202"])]
+    marked = int((marked.groupby("school_id")["n_signs"].max() > 0).sum())
+    assert got[5] == (
+        "частично",
+        "выводов эксперта за 2024 год нет; рассчитано: признаки необъективности "
+        f"— школ 2, отмечено {marked}; добавленная ценность — школ 1",
+    )
+    assert got[6] == (
+        "не начато",
+        "решений единицы за 2023/2024 учебный год в реестре нет",
+    )
+    assert got[7] == (
+        "не начато",
+        "выполненных мер с показателем и целевыми единицами, действие которых "
+        "видно по результатам 2024 года, в реестре нет",
+    )
+    assert got[8] == (
+        "не начато",
+        "результаты только за 2024 год: для динамики нужны два года и больше",
+    )
+
+
+def test_later_stages_are_done_when_their_traces_exist(cycled, tmp_path, monkeypatch):
+    folder = tmp_path / "conclusions"
+    monkeypatch.setenv("CYCLO_CONCLUSIONS", str(folder))
+    (folder / "2024").mkdir(parents=True)
+    (folder / "2024" / "sch000101.yaml").write_text(
+        "summary: Результаты устойчивы.\nobjectivity: Признаков нет.\n",
+        encoding="utf-8",
+    )
+    ctx = nb.setup(level="school", unit_id="sch000101", db=str(cycled))
+    try:
+        got = _later_stages(cycle.stage_states(ctx))
+    finally:
+        ctx.close()
+    # Reference: the fixture by hand. Two sections of six written.
+    assert got[5][0] == "выполнено"
+    assert got[5][1].startswith("выводы эксперта записаны (разделов: 2 из 6); ")
+    # Р-2 (2 October 2023) falls in the school year 2023/2024; Р-1 (June 2023)
+    # in 2022/2023, but it targets sch000101 and acts on the 2024 results
+    assert got[6] == (
+        "выполнено",
+        "решений за 2023/2024 учебный год: 1 (запланировано — 1)",
+    )
+    assert got[7] == (
+        "выполнено",
+        "выполненных мер с целевыми единицами: 1; со значениями показателя до и "
+        "после меры: 1; эффект оценён: 1",
+    )
+    assert got[8] == (
+        "выполнено",
+        "лет с результатами: 2 (2023–2024); лет со значениями показателей единицы: 2",
+    )
+
+
+def test_a_measure_without_values_before_it_is_not_evaluated(cycled, monkeypatch):
+    from cyclolib import db
+
+    con = db.connect(cycled)
+    con.execute("DELETE FROM indicator_values WHERE year = 2023")
+    con.close()
+    ctx = nb.setup(level="region", db=str(cycled))
+    try:
+        got = _later_stages(cycle.stage_states(ctx))
+    finally:
+        ctx.close()
+    # Reference: no 2023 value of mean_score_pct is left, so no targeted
+    # school has a value before the measure; the region's own values cover
+    # no year, so the dynamics lack the computed values
+    assert got[7] == (
+        "не начато",
+        "выполненных мер с целевыми единицами: 1; со значениями показателя до и "
+        "после меры: 0; эффект оценён: 0",
+    )
+    assert got[8] == (
+        "частично",
+        "лет с результатами: 2 (2023–2024); лет со значениями показателей единицы: 0",
+    )
+
+
+def test_a_faulty_conclusions_file_is_named(nb_db, tmp_path, monkeypatch):
+    monkeypatch.setenv("CYCLO_CONCLUSIONS", str(tmp_path))
+    path = tmp_path / "2024" / "sch000101.yaml"
+    path.parent.mkdir()
+    path.write_text("итог: текст\n", encoding="utf-8")
+    ctx = nb.setup(level="school", unit_id="sch000101", db=str(nb_db))
+    try:
+        got = _later_stages(cycle.stage_states(ctx))
+    finally:
+        ctx.close()
+    assert got[5][0] == "частично"
+    assert got[5][1].startswith(
+        f"файл выводов эксперта не прочитан: {path}: неизвестный раздел выводов "
+        "«итог»; допустимы comparisons, "
+    )
