@@ -5,7 +5,8 @@ non-objective results in the published layout, the detailed figures of every
 sign and the objectivity index; ``cyclo flags low-results`` writes the schools
 with low results and the profile of each; ``value-added``, ``development`` and
 ``allocation`` write the value added of schools, the topics of professional
-development and the budget proposal.
+development (per municipality, school and, where the results carry teacher
+codes, teacher) and the budget proposal.
 """
 
 from __future__ import annotations
@@ -163,6 +164,7 @@ def _table(con, kind: str, year: int, out: Path) -> int:
     from ..analysis.export import write_xlsx
 
     names = unit_names(con)
+    note = ""
     if kind == "value-added":
         forms = value_added.value_added(con, year=year)
         schools = value_added.resilient_schools(value_added.combine_forms(forms))
@@ -177,6 +179,8 @@ def _table(con, kind: str, year: int, out: Path) -> int:
             deficits = development.skill_deficits(con, year=year, level=level)
             tables[title] = development.development_topics(deficits)
             tables[f"Дефициты ({level})"[:31]] = deficits[deficits["deficit"]]
+        teacher_tables, note = _teacher_tables(con, year)
+        tables |= teacher_tables
         rows = len(tables["Темы КПК"])
     else:
         proposal = allocation.allocate(con, year=year)
@@ -190,8 +194,54 @@ def _table(con, kind: str, year: int, out: Path) -> int:
         return 1
     write_xlsx(out, tables)
     print(f"{KINDS[kind].capitalize()}, {year} год: строк {rows}")
+    if note:
+        print(f"  {note}")
     print(f"Таблица записана: {out}")
     return 0
+
+
+def _teacher_tables(con, year: int) -> tuple[dict, str]:
+    """Topics and deficits per teacher, where the results carry teacher codes.
+
+    A teacher's code comes from the result or, failing that, from the class
+    (:func:`cyclolib.analysis.development.task_results`); the deficits sheet
+    names each teacher's school. Returns the sheets (none without teacher
+    codes) and a line for the summary.
+    """
+    from ..analysis import development
+
+    tasks = development.task_results(con, year=year, level="teacher")
+    if tasks.empty:
+        return (
+            {},
+            f"кодов учителей в результатах {year} года нет: листов по учителям нет",
+        )
+    deficits = development.skill_deficits(con, year=year, level="teacher", tasks=tasks)
+    deficits = deficits[deficits["deficit"]].rename(columns={"unit_id": "teacher_id"})
+    schools = con.execute(
+        "SELECT coalesce(r.teacher_id, c.teacher_id) AS teacher_id, "
+        "string_agg(DISTINCT r.school_id, ', ' ORDER BY r.school_id) AS school_id "
+        "FROM results r JOIN forms f USING (form_id) "
+        "LEFT JOIN classes c ON c.class_id = r.class_id "
+        "WHERE f.year = ? AND coalesce(r.teacher_id, c.teacher_id) IS NOT NULL "
+        "GROUP BY 1",
+        [year],
+    ).df()
+    deficits.insert(
+        1,
+        "school_id",
+        deficits["teacher_id"].map(
+            dict(zip(schools["teacher_id"], schools["school_id"], strict=True))
+        ),
+    )
+    topics = development.development_topics(
+        deficits.rename(columns={"teacher_id": "unit_id"})
+    )
+    note = (
+        f"по учителям: с результатами {tasks['unit_id'].nunique()}, с дефицитами "
+        f"{deficits['teacher_id'].nunique()}, тем {len(topics)}"
+    )
+    return {"Темы по учителям": topics, "Дефициты (teacher)": deficits}, note
 
 
 def _frame(text: str):

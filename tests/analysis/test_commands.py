@@ -110,3 +110,102 @@ def test_flags_tables(tmp_path, capsys):
         assert list(pd.read_excel(out, sheet_name=None, engine="calamine")) == names
     printed = capsys.readouterr().out.splitlines()
     assert printed[-2] == "Предложение распределения бюджета, 2021 год: строк 3"
+
+
+def _teachers_database(path, *, with_teachers: bool = True):
+    # Two schools, three teachers of ten students each, two one-point basic
+    # tasks: t1's students (s1) all miss task 1, everyone else gets both.
+    con = db.connect(path)
+    add_schools(con, {"s1": ("m1", 0.0, True), "s2": ("m2", 0.0, True)})
+    scores = [[0, 1]] * 10 + [[1, 1]] * 20
+    schools = ["s1"] * 20 + ["s2"] * 10
+    rows = [
+        (2021, "ma", 5, s, float(sum(x)), 2, None)
+        for s, x in zip(schools, scores, strict=True)
+    ]
+    add_results(con, rows, task_scores=scores)
+    db.append(
+        con,
+        "items",
+        pd.DataFrame(
+            {
+                "form_id": "vpr-2021-ma-5",
+                "position": [1, 2],
+                "task": ["1", "2"],
+                "max_score": 1.0,
+                "level": "Б",
+                "skill": ["умение 1", "умение 2"],
+            }
+        ),
+    )
+    if with_teachers:
+        # t1 and t2 on the results of s1; t3 only as the teacher of s2's class
+        con.execute(
+            "UPDATE results SET teacher_id = CASE WHEN result_id < "
+            "(SELECT min(result_id) + 10 FROM results) THEN 't1' ELSE 't2' END "
+            "WHERE school_id = 's1'"
+        )
+        db.append(
+            con,
+            "classes",
+            pd.DataFrame(
+                {
+                    "class_id": ["s2/2021/5/а"],
+                    "school_id": ["s2"],
+                    "year": [2021],
+                    "grade": [5],
+                    "teacher_id": ["t3"],
+                }
+            ),
+        )
+    con.close()
+
+
+def test_flags_development_per_teacher(tmp_path, capsys):
+    path = tmp_path / "t.duckdb"
+    _teachers_database(path)
+    out = tmp_path / "development.xlsx"
+    assert cli.main(["flags", "development", "--db", str(path), "--out", str(out)]) == 0
+    printed = capsys.readouterr().out.splitlines()
+    sheets = pd.read_excel(out, sheet_name=None, engine="calamine")
+    assert list(sheets) == [
+        "Темы КПК",
+        "Дефициты (municipality)",
+        "Темы МО",
+        "Дефициты (school)",
+        "Темы по учителям",
+        "Дефициты (teacher)",
+    ]
+    # Reference by hand: task 1 is done by 0 of t1's 10 students (0 % < 57 %,
+    # insufficient), by all of t2's and t3's; s1 as a whole: 10 of 20 = 50 %,
+    # insufficient too, s2: 100 %. Task 2: 100 % everywhere.
+    topic = "Математика, 5 класс: задание 1 (умение 1)"
+    teachers = sheets["Темы по учителям"]
+    assert teachers[["Тема", "Единицы с дефицитом"]].values.tolist() == [[topic, "t1"]]
+    per_teacher = sheets["Дефициты (teacher)"]
+    assert per_teacher[["Код учителя", "Логин", "Выполнение, %"]].values.tolist() == [
+        ["t1", "s1", 0.0]
+    ]
+    assert sheets["Темы МО"]["Единицы с дефицитом"].tolist() == ["s1"]
+    assert printed[-3:] == [
+        "Темы повышения квалификации, 2021 год: строк 1",
+        "  по учителям: с результатами 3, с дефицитами 1, тем 1",
+        f"Таблица записана: {out}",
+    ]
+
+
+def test_flags_development_without_teacher_codes(tmp_path, capsys):
+    path = tmp_path / "t.duckdb"
+    _teachers_database(path, with_teachers=False)
+    out = tmp_path / "development.xlsx"
+    assert cli.main(["flags", "development", "--db", str(path), "--out", str(out)]) == 0
+    printed = capsys.readouterr().out.splitlines()
+    assert list(pd.read_excel(out, sheet_name=None, engine="calamine")) == [
+        "Темы КПК",
+        "Дефициты (municipality)",
+        "Темы МО",
+        "Дефициты (school)",
+    ]
+    assert printed[-2] == (
+        "  кодов учителей в результатах 2021 года нет: листов по учителям нет"
+    )
