@@ -69,3 +69,28 @@ def write_schools(folder: Path) -> Path:
     path = folder / "школы.csv"
     path.write_text(SCHOOLS_CSV, encoding="utf-8")
     return path
+
+
+# The 2020 raw system export: task columns up to «Учебник», empty ones after it.
+HEAD_2020 = ["groups", "user", "id", "code", "otc", "gender", "klass", "var-1",
+             "var-2", "sum"]  # fmt: skip
+# A tag list as in the real file: every form of the school, not only this one.
+GROUPS_2020 = "22-RU-ALT,VPR_22,vpr2019.math5,active_reg22,vpr2020.ma5,vpr2020.okr4"
+
+
+def header_2020(n_tasks: int, trailing: int = 3) -> list[str]:
+    """``groups … sum, a-1-grade … a-N-grade, Учебник`` and trailing task columns."""
+    tasks = [f"a-{i}-grade" for i in range(1, n_tasks + 1)]
+    after = [f"a-{i}-grade" for i in range(n_tasks + 2, n_tasks + 2 + trailing)]
+    return HEAD_2020 + tasks + ["Учебник"] + after
+
+
+def row_2020(
+    code, scores, *, total=None, school="sch220001", otc="4", var1="1", trailing=3
+) -> list[str]:
+    """A 2020 row; ``total`` defaults to the sum of the numeric scores."""
+    if total is None:
+        total = sum(int(s) for s in scores if str(s).isdigit())
+    head = [GROUPS_2020, school, code[-2:], code, otc, "м", "а", var1, "",
+            str(total)]  # fmt: skip
+    return head + [str(s) for s in scores] + ["Моро М.И."] + [""] * trailing

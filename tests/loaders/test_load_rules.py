@@ -12,6 +12,8 @@ import pytest
 from loader_files import (
     HEADER_2021,
     NAME_2021,
+    header_2020,
+    row_2020,
     row_2021,
     tasks,
     write_2021,
@@ -344,6 +346,100 @@ def test_any_subject_and_grade_in_the_2021_layout(school_con, tmp_path):
         (12.0, None)
     ]
     assert school_con.execute("SELECT n_tasks FROM forms").fetchone() == (10,)
+
+
+# Maxima of the 16 tasks of ВПР maths grade 5 (params/forms.yaml): they sum to 20.
+MAX_MA5 = [1, 1, 1, 1, 1, 2, 1, 1, 2, 2, 1, 1, 1, 1, 1, 2]
+
+
+def test_a_known_form_of_another_grade_in_the_2020_layout(school_con, tmp_path):
+    # Maths grade 5 in the raw 2020 layout: 16 tasks, «Учебник», three empty
+    # task columns after it. The form is in params/forms.yaml and its scale
+    # (7, 11, 15 of 20) in params/scales.yaml.
+    assert sum(MAX_MA5) == 20
+    scores = [1, 1, "X", 1, 0, 2, 1, 1, 1, 2, 1, 0, 1, 1, "X", 0]  # 13 points
+    too_much = [1] * 5 + [3] + [1] * 10  # task 6 has 3 of 2 points
+    shifted = row_2020("60004", [0] * 16)
+    shifted[-2] = "1"  # a value in a-19-grade, beyond the 16 tasks
+    rows = [
+        row_2020("60001", scores),
+        row_2020("60002", too_much),
+        row_2020("60003", [""] * 16, total="", var1="отсутствовал"),
+        shifted,
+    ]
+    path = write_xlsx(
+        tmp_path / "Математика 5.xlsx", {"Sheet": [header_2020(16), *rows]}
+    )
+    (f,) = load_paths(school_con, [path]).files
+    assert f.layout == "vpr2020" and (f.accepted, f.rejected) == (2, 2), f.messages
+    assert f.messages == [
+        "работа vpr-2020-ma-5: год 2020 (из содержимого файла), предмет ma "
+        "(из имени файла), класс 5 (из имени файла)",
+        "максимальные баллы заданий: params/forms.yaml",
+    ]
+    got = rejects(school_con)
+    assert [r[:6] for r in got] == [
+        (path.name, "Sheet", 3, "a-6-grade",
+         "балл за задание 6 больше максимального: найдено 3, максимум 2", "3"),
+        (path.name, "Sheet", 5, "a-19-grade",
+         "значение «1» в столбце «a-19-grade» за пределами заданий работы (в ней "
+         "16 заданий): строка, вероятно, сдвинута", "1"),
+    ]  # fmt: skip
+    assert [json.loads(r[6])["code"] for r in got] == ["60002", "60004"]
+    assert school_con.execute(
+        "SELECT form_id, max_score, n_tasks FROM forms"
+    ).fetchall() == [("vpr-2020-ma-5", 20.0, 16)]
+    # 13 points: «4» by the grade-5 scale (11 ≤ 13 < 15); the absent has none.
+    assert school_con.execute(
+        "SELECT student_id, class_id, absent, primary_score, mark, journal_mark "
+        "FROM results ORDER BY student_id"
+    ).fetchall() == [
+        ("sch220001/60001", "sch220001/2020/5/А", False, 13.0, 4, 4),
+        ("sch220001/60003", "sch220001/2020/5/А", True, None, None, 4),
+    ]
+    assert school_con.execute(
+        "SELECT list(score ORDER BY position) FROM task_scores"
+    ).fetchone() == ([1, 1, 0, 1, 0, 2, 1, 1, 1, 2, 1, 0, 1, 1, 0, 0],)
+    assert school_con.execute(
+        "SELECT list(task ORDER BY position), sum(max_score) FROM items"
+    ).fetchone() == (
+        [str(i) for i in range(1, 11)]
+        + ["11(1)", "11(2)", "12(1)", "12(2)", "13", "14"],
+        20.0,
+    )
+
+
+def test_an_unknown_form_in_the_2020_layout(school_con, tmp_path):
+    # «Окружающий мир», grade 4: neither its tasks nor its scale are in
+    # params. As in the 2021 layout it is loaded without the per-task maximum
+    # check and without marks, saying so; columns after «Учебник» must still
+    # be empty.
+    shifted = row_2020("40002", [0] * 10)
+    shifted[-1] = "2"
+    rows = [row_2020("40001", [1, 2, 0, "X", 1, 3, 2, 1, 0, 1]), shifted]
+    path = write_xlsx(
+        tmp_path / "Окружающий мир 4.xlsx", {"Sheet": [header_2020(10), *rows]}
+    )
+    (f,) = load_paths(school_con, [path]).files
+    assert f.layout == "vpr2020" and (f.accepted, f.rejected) == (1, 1), f.messages
+    assert f.messages == [
+        "работа vpr-2020-ok-4: год 2020 (из содержимого файла), предмет ok "
+        "(из имени файла), класс 4 (из имени файла)",
+        "максимальные баллы заданий: нет",
+        "нет шкалы перевода в отметки для формы vpr-2020-ok-4 (params/scales.yaml): "
+        "отметки не вычислены",
+    ]
+    assert [r[2:5] for r in rejects(school_con)] == [
+        (3, "a-14-grade",
+         "значение «2» в столбце «a-14-grade» за пределами заданий работы (в ней "
+         "10 заданий): строка, вероятно, сдвинута"),
+    ]  # fmt: skip
+    assert school_con.execute("SELECT form_id, n_tasks FROM forms").fetchall() == [
+        ("vpr-2020-ok-4", 10)
+    ]
+    assert school_con.execute("SELECT primary_score, mark FROM results").fetchall() == [
+        (11.0, None)
+    ]
 
 
 def test_the_2022_header_gives_the_maxima_of_an_unknown_form(school_con, tmp_path):
