@@ -88,6 +88,71 @@ def test_rating_form_errors(tmp_path):
     )
 
 
+def write_form_xlsx(path, rows):
+    """A rating form as experts fill it in Excel: ratings as numbers."""
+    import xlsxwriter
+
+    book = xlsxwriter.Workbook(str(path))
+    sheet = book.add_worksheet("Оценки")
+    for r, row in enumerate(rows):
+        for c, value in enumerate(row):
+            if isinstance(value, (int, float)):
+                sheet.write_number(r, c, value)
+            else:
+                sheet.write_string(r, c, value)
+    book.close()
+    return path
+
+
+def test_rating_form_in_xlsx_reads_as_the_csv(tmp_path):
+    # Reference: the shipped CSV form; the same table typed into an XLSX
+    # workbook (numbers as numeric cells, one as «4,0» text) must give the
+    # same ratings and the same review.
+    shipped = stage2.PARAMS_DIR / "experts" / "ratings-2026.csv"
+    table = pd.read_csv(shipped, dtype=str, encoding="utf-8-sig")
+    rows = [list(table.columns)]
+    for record in table.itertuples(index=False):
+        rows.append([record[0], record[1], *(int(v) for v in record[2:])])
+    rows[3][4] = "4,0"  # Э3, school_gap_top_bottom: 4 written with a comma
+    form = write_form_xlsx(tmp_path / "оценки.xlsx", rows)
+    from_xlsx = stage2.read_ratings(form)
+    from_csv = stage2.read_ratings("experts/ratings-2026.csv")
+    pd.testing.assert_frame_equal(from_xlsx, from_csv)
+    assert from_xlsx.loc["Э3", "school_gap_top_bottom"] == 4.0
+    assert list(from_xlsx.columns) == list(table.columns[2:])
+    table_x, agreement_x = stage2.expert_review(from_xlsx)
+    table_c, agreement_c = stage2.expert_review(from_csv)
+    pd.testing.assert_frame_equal(table_x, table_c)
+    assert agreement_x["W"] == pytest.approx(agreement_c["W"])
+
+
+def test_rating_form_errors_in_xlsx(tmp_path):
+    # The row is counted as Excel shows it: the header is row 1.
+    form = write_form_xlsx(
+        tmp_path / "r.xlsx",
+        [["эксперт", "sou_pct", "mean_mark"], ["А", 5, 4], ["Б", 3, "хорошо"]],
+    )
+    with pytest.raises(stage2.ReviewError) as err:
+        stage2.read_ratings(form)
+    assert str(err.value) == (
+        f"{form}, строка 3, столбец «mean_mark»: ожидалась оценка от 1 до 5, "
+        "найдено «хорошо»"
+    )
+    form = write_form_xlsx(
+        tmp_path / "r.xlsx", [["эксперт", "sou_pct", "mean_mark"], ["А", 5, 0]]
+    )
+    with pytest.raises(stage2.ReviewError) as err:
+        stage2.read_ratings(form)
+    assert str(err.value) == (
+        f"{form}, строка 2, столбец «mean_mark»: ожидалась оценка от 1 до 5, "
+        "найдено «0»"
+    )
+    form = write_form_xlsx(tmp_path / "r.xlsx", [["ФИО", "sou_pct"], ["А", 5]])
+    with pytest.raises(stage2.ReviewError) as err:
+        stage2.read_ratings(form)
+    assert str(err.value) == f"{form}: нет столбца «эксперт»; найдены ФИО, sou_pct"
+
+
 def test_acts_list_and_matrix():
     acts = stage2.approval_acts()
     assert list(acts["count"]) == [33, 3]
