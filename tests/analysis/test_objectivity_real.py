@@ -1,9 +1,10 @@
 """Objectivity signs on the real ВПР exports of Altai Krai (../shared/data).
 
-The 2020 grade-4 files and the 2021 grade-5 files are one cohort. References:
-(1) a plain per-school loop over the loaded results with ``statistics`` and
-``scipy.stats.spearmanr``; (2) the raw export files read with pandas, without
-the loaders, for the cohort ratio K and Spearman's r_s.
+The 2020 grade-4 files and the 2021 grade-5 files are one cohort, in maths and
+in Russian. References: (1) a plain per-school loop over the loaded results
+with ``statistics`` and ``scipy.stats.spearmanr``; (2) the raw export files read
+with pandas, without the loaders, for the cohort ratio K and Spearman's r_s,
+with the forms' maxima of ../shared/data/SOURCE.md.
 """
 
 from __future__ import annotations
@@ -21,12 +22,23 @@ from cyclolib.analysis import objectivity as obj
 
 pytestmark = [pytest.mark.realdata, pytest.mark.slow]
 
-FILES = [
-    "schools.xlsx",
-    "2020/Математика 4.xlsx",
-    "2021/Проведение работы по математике, 5 класс. ВПР 2021.xlsx",
-    "2021/Проведение работы по русскому языку, 5 класс. ВПР 2021.xlsx",
-]
+# Subject -> (grade-4 file of 2020, its maximum, grade-5 file of 2021, its
+# maximum); the maxima are those of the scales table of SOURCE.md
+COHORTS = {
+    "ma": (
+        "2020/Математика 4.xlsx",
+        20,
+        "2021/Проведение работы по математике, 5 класс. ВПР 2021.xlsx",
+        20,
+    ),
+    "ru": (
+        "2020/Русский язык 4.xlsx",
+        38,
+        "2021/Проведение работы по русскому языку, 5 класс. ВПР 2021.xlsx",
+        45,
+    ),
+}
+FILES = ["schools.xlsx"] + [f for c in COHORTS.values() for f in (c[0], c[2])]
 
 
 @pytest.fixture(scope="module")
@@ -74,59 +86,86 @@ def test_every_sign_against_a_plain_loop(real):
     assert checked > 300
 
 
-def _raw(shared_data, name, school, score, mark=None):
+def _raw(shared_data, name, school, score, top, mark=None):
     frame = pd.read_excel(shared_data / "vpr-altai" / name, engine="calamine")
     frame = frame.rename(columns={school: "school_id", score: "score"})
     frame["score"] = pd.to_numeric(frame["score"], errors="coerce")
     if mark:
         frame["journal"] = pd.to_numeric(frame[mark], errors="coerce")
         frame.loc[~frame["journal"].isin([2, 3, 4, 5]), "journal"] = np.nan
-    return frame[frame["score"].between(0, 20)]
+    return frame[frame["score"].between(0, top)]
 
 
-def test_cohort_ratio_against_raw_files(real, shared_data):
-    con, detail = real
-    g4 = _raw(shared_data, "2020/Математика 4.xlsx", "user", "sum")
+def _raw_cohort(shared_data, subject):
+    """The cohort of the raw files: grade-5 rows, per-school means and K."""
+    file4, top4, file5, top5 = COHORTS[subject]
+    g4 = _raw(shared_data, file4, "user", "sum", top4)
     g5 = _raw(
         shared_data,
-        "2021/Проведение работы по математике, 5 класс. ВПР 2021.xlsx",
+        file5,
         "логин школы",
         "всего баллов",
+        top5,
         "отметка за предыдущую четверть/триместр",
     )
-    # K = S(4, 2020) / S(5, 2021), both forms out of 20 points.
-    s4 = g4.groupby("school_id")["score"].agg(["mean", "count"])
-    s5 = g5.groupby("school_id")["score"].agg(["mean", "count"])
+    # K = S(4, 2020) / S(5, 2021), S the school's mean % of the form's maximum
+    # (maths: 20 and 20 points; Russian: 38 and 45).
+    g4["pct"] = g4["score"] / top4 * 100
+    g5["pct"] = g5["score"] / top5 * 100
+    s4 = g4.groupby("school_id")["pct"].agg(["mean", "count"])
+    s5 = g5.groupby("school_id")["pct"].agg(["mean", "count"])
     both = s4[s4["count"] >= 10].join(
         s5[s5["count"] >= 10].add_suffix("5"), how="inner"
     )
-    k = both["mean"] / both["mean5"]
-    q1, q3 = np.percentile(k, [25, 75])
-    fall = set(k[k > q3 + 3 * (q3 - q1)].index)
-    rise = set(k[k < q1 - 3 * (q3 - q1)].index)
+    return g5, both, both["mean"] / both["mean5"]
 
-    got = detail[(detail["subject"] == "ma") & (detail["grade"] == 5)]
-    got = got.set_index("school_id")
-    assert got["k_ratio"].notna().sum() >= 0.95 * len(k)
-    # The loaders reject faulty rows (non-numeric task cells and the like):
-    # compare the schools whose participants were all accepted.
+
+def _fences(k, factor):
+    q1, q3 = np.percentile(k, [25, 75])
+    return q1 - factor * (q3 - q1), q3 + factor * (q3 - q1)
+
+
+def _fully_loaded(con, got, subject, both, k):
+    """Schools whose participants were all accepted by the loaders.
+
+    The loaders reject faulty rows (non-numeric task cells, totals above the
+    maximum and the like); only these schools have the raw files' K exactly.
+    """
     n4 = (
         con.execute(
             "SELECT school_id, count(*) FROM results JOIN forms USING (form_id) "
-            "WHERE form_id = 'vpr-2020-ma-4' AND NOT absent "
-            "AND primary_score IS NOT NULL GROUP BY school_id"
+            "WHERE form_id = ? AND NOT absent "
+            "AND primary_score IS NOT NULL GROUP BY school_id",
+            [f"vpr-2020-{subject}-4"],
         )
         .df()
         .set_index("school_id")
         .iloc[:, 0]
     )
     n5 = got["n"].reindex(k.index)
-    same = k.index[
+    return k.index[
         (n5.to_numpy() == both["count5"].to_numpy())
         & (n4.reindex(k.index).to_numpy() == both["count"].to_numpy())
     ]
+
+
+@pytest.mark.parametrize("subject", list(COHORTS))
+def test_cohort_ratio_against_raw_files(real, shared_data, subject):
+    con, detail = real
+    g5, both, k = _raw_cohort(shared_data, subject)
+    low, high = _fences(k, 3.0)
+    fall, rise = set(k[k > high].index), set(k[k < low].index)
+
+    got = detail[(detail["subject"] == subject) & (detail["grade"] == 5)]
+    got = got.set_index("school_id")
+    assert got["k_ratio"].notna().sum() >= 0.95 * len(k)
+    same = _fully_loaded(con, got, subject, both, k)
     assert len(same) > 0.9 * len(k)
     assert got.loc[same, "k_ratio"].to_numpy() == pytest.approx(k[same].to_numpy())
+    # The fences Q1 - 3 IQR and Q3 + 3 IQR over the region's schools: the
+    # rejected rows move them a little (measured: by at most 0.014)
+    assert got["k_low"].dropna().iloc[0] == pytest.approx(low, abs=0.02)
+    assert got["k_high"].dropna().iloc[0] == pytest.approx(high, abs=0.02)
     flagged = set(got.index[got["cohort_change"]])
     assert flagged - set(k.index).difference(same) == (fall | rise) & set(same)
 
@@ -136,10 +175,36 @@ def test_cohort_ratio_against_raw_files(real, shared_data):
         for s, p in g5.dropna(subset=["journal"]).groupby("school_id")
         if len(p) >= 5 and p["journal"].nunique() > 1
     }
-    mine = detail[(detail["subject"] == "ma") & (detail["grade"] == 5)]
-    mine = mine.set_index("school_id")["spearman_r"]
+    mine = got["spearman_r"]
     diff = pd.Series({s: abs(mine.get(s, np.nan) - r) for s, r in ref.items()})
     assert (diff < 1e-9).mean() > 0.9
+
+
+@pytest.mark.parametrize("subject", list(COHORTS))
+def test_cohort_sign_with_tukey_fences(real, shared_data, subject):
+    # With the default 3 IQR the real region has at most one sharp change per
+    # subject (none in Russian); Tukey's 1.5 IQR fences flag several schools
+    # in each, so the sign is compared on a non-empty list.
+    con, _ = real
+    _, both, k = _raw_cohort(shared_data, subject)
+    low, high = _fences(k, 1.5)
+    detail = obj.objectivity_signs(con, year=2021, params={"iqr_factor": 1.5})
+    got = detail[(detail["subject"] == subject) & (detail["grade"] == 5)]
+    got = got.set_index("school_id")
+    same = set(_fully_loaded(con, got, subject, both, k))
+
+    fall = set(k[k > high].index) & same
+    rise = set(k[k < low].index) & same
+    assert len(fall | rise) >= 5
+    # The rejected rows move the fences a little: a school whose K lies
+    # between the raw files' fence and the loaded one may go either way
+    own_low = got["k_low"].dropna().iloc[0]
+    own_high = got["k_high"].dropna().iloc[0]
+    between = set(k[(k - low) * (k - own_low) <= 0].index)
+    between |= set(k[(k - high) * (k - own_high) <= 0].index)
+    assert len(between & same) <= 2
+    assert set(got.index[got["cohort_fall"]]) & (same - between) == fall - between
+    assert set(got.index[got["cohort_rise"]]) & (same - between) == rise - between
 
 
 def test_real_list_and_index(real):
