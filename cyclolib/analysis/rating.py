@@ -3,7 +3,9 @@
 A league table that prints a single rank misleads; here every unit gets the
 interval of its rank from a bootstrap of its students, and a tier that says
 whether its score is reliably above or below the average unit. The indicators,
-weights and the bootstrap settings are in ``params/weights.yaml``.
+weights and the bootstrap settings are in ``params/weights.yaml``. A rating
+is meant to use approved indicators of the catalogue (params/indicators.yaml):
+any other is marked in the method and logged as a warning.
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ from ._data import student_results
 
 log = logging.getLogger(__name__)
 
-__all__ = ["INDICATORS", "TIERS", "rating", "rating_method"]
+__all__ = ["INDICATORS", "TIERS", "rating", "rating_method", "unapproved"]
 
 #: Indicators a rating can use: id -> Russian name (ids of params/indicators.yaml).
 INDICATORS: dict[str, str] = {
@@ -59,6 +61,28 @@ def _params(overrides: dict[str, Any] | None) -> dict[str, Any]:
                 f"получено {spec.get('better')!r}"
             )
     return params
+
+
+def unapproved(keys) -> dict[str, str]:
+    """Indicators of ``keys`` not approved in the catalogue: id -> Russian status.
+
+    The status is that of params/indicators.yaml (``load_catalogue``): «проект»,
+    «на экспертизе», or «нет в каталоге» for an id the catalogue lacks. When the
+    catalogue cannot be read, a warning says so and nothing is returned.
+    """
+    from ..indicators.catalogue import STATUSES, CatalogueError, load_catalogue
+
+    try:
+        catalogue = {i.id: i.status for i in load_catalogue()}
+    except CatalogueError as exc:
+        log.warning("статус показателей рейтинга не проверен: %s", exc)
+        return {}
+    out = {}
+    for key in keys:
+        status = catalogue.get(key)
+        if status != "approved":
+            out[key] = STATUSES.get(status, "нет в каталоге")
+    return out
 
 
 def _student_values(data: pd.DataFrame) -> pd.DataFrame:
@@ -152,6 +176,13 @@ def rating(
             f"Уровень рейтинга «{level}» не поддерживается: допустимы "
             f"{', '.join(_LEVELS)}"
         )
+    for key, status in unapproved(p["indicators"]).items():
+        log.warning(
+            "Показатель рейтинга «%s» не утверждён в каталоге показателей "
+            "(статус: %s): рейтинг строится не только по утверждённым показателям",
+            key,
+            status,
+        )
     data = student_results(
         con,
         years=[year],
@@ -230,9 +261,12 @@ def rating_method(
     -------
     str
         Several lines: the units, the indicators with their weights and
-        direction, the standardisation, the bootstrap and the tiers.
+        direction (an indicator not approved in the catalogue is marked
+        «(не утверждён: <status>)»), the standardisation, the bootstrap and the
+        tiers.
     """
     p = _params(params)
+    pending = unapproved(p["indicators"])
     total = sum(float(v["weight"]) for v in p["indicators"].values())
     units = {"municipality": "муниципалитеты", "school": "школы"}.get(level, level)
     studies = {"vpr": "ВПР", "oge": "ОГЭ", "ege": "ЕГЭ"}
@@ -245,8 +279,10 @@ def rating_method(
     ]
     for key, spec in p["indicators"].items():
         better = "больше — лучше" if spec["better"] == "higher" else "меньше — лучше"
+        mark = f" (не утверждён: {pending[key]})" if key in pending else ""
         lines.append(
-            f"  - {INDICATORS[key]}: вес {float(spec['weight']) / total:.2f} ({better})"
+            f"  - {INDICATORS[key]}: вес {float(spec['weight']) / total:.2f} "
+            f"({better}){mark}"
         )
     conf = int(round(p["confidence"] * 100))
     lines += [

@@ -127,3 +127,55 @@ def test_default_rating_uses_approved_indicators_only():
 
     approved = load_catalogue().ids(approved_only=True)
     assert set(load_params("weights")["indicators"]) <= approved
+
+
+def _statuses() -> dict[str, str]:
+    # Reference: the statuses written in params/indicators.yaml, read as YAML
+    import yaml
+
+    from cyclolib.config import PARAMS_DIR
+
+    with open(PARAMS_DIR / "indicators.yaml", encoding="utf-8") as fh:
+        entries = yaml.safe_load(fh)["indicators"]
+    return {e["id"]: e["status"] for e in entries}
+
+
+def test_unapproved_indicators_are_marked_in_the_method():
+    statuses = _statuses()
+    assert statuses["journal_diff2_pct"] == "review"
+    assert statuses["mean_score_pct"] == "approved"
+    params = {
+        "indicators": {
+            "mean_score_pct": {"weight": 3, "better": "higher"},
+            "journal_diff2_pct": {"weight": 1, "better": "lower"},
+        }
+    }
+    lines = rt.rating_method(params, level="school").splitlines()
+    assert lines[2:4] == [
+        "  - средний процент выполнения: вес 0.75 (больше — лучше)",
+        "  - доля расхождений с отметкой по журналу на 2 и более, %: вес 0.25 "
+        "(меньше — лучше) (не утверждён: на экспертизе)",
+    ]
+    # The default weights hold approved indicators only: nothing is marked
+    assert "не утверждён" not in rt.rating_method()
+
+
+def test_rating_warns_of_an_unapproved_indicator(con, caplog):
+    _schools(con, {"a": [5] * 12, "b": [10] * 12}, journal={"a": 2, "b": 5})
+    params = {
+        "indicators": {
+            "mean_score_pct": {"weight": 1, "better": "higher"},
+            "journal_diff2_pct": {"weight": 1, "better": "lower"},
+        }
+    }
+    with caplog.at_level("WARNING", logger="cyclolib.analysis.rating"):
+        rt.rating(con, year=2021, level="school", params=params)
+    assert [r.getMessage() for r in caplog.records] == [
+        "Показатель рейтинга «journal_diff2_pct» не утверждён в каталоге "
+        "показателей (статус: на экспертизе): рейтинг строится не только по "
+        "утверждённым показателям"
+    ]
+    caplog.clear()
+    with caplog.at_level("WARNING", logger="cyclolib.analysis.rating"):
+        rt.rating(con, year=2021, level="school", params=ONLY_MEAN)
+    assert caplog.records == []
