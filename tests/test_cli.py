@@ -174,8 +174,9 @@ def test_export_grade_must_be_a_number(values_db, tmp_path, capsys):
     assert stop.value.code == 2
     err = capsys.readouterr().err
     assert err.startswith("использование: cyclo export ")
-    assert (
-        "cyclo export: ошибка: аргумент --grade: недопустимое значение 'пятый'" in err
+    assert err.splitlines()[-1] == (
+        "cyclo export: ошибка: аргумент --grade: недопустимое значение 'пятый' "
+        "(ожидалось целое число)"
     )
 
 
