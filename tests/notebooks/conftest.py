@@ -41,3 +41,27 @@ def synth_db(tmp_path_factory) -> Path:
     finally:
         con.close()
     return path
+
+
+@pytest.fixture(scope="session")
+def cycled_synth_db(synth_db, tmp_path_factory) -> Path:
+    """The synthetic region with its register of decisions and indicator values.
+
+    A copy of ``synth_db`` taken through the cycle as ``cyclo demo`` does, so
+    that every stage notebook has something to show.
+    """
+    import shutil
+
+    from cyclolib import db
+    from cyclolib.decisions import load_register
+    from cyclolib.indicators import compute
+
+    path = tmp_path_factory.mktemp("cycled") / "synth.duckdb"
+    shutil.copy(synth_db, path)
+    con = db.connect(path)
+    try:
+        load_register(con, synth_db.parent / "files" / "decisions.csv")
+        compute(con)
+    finally:
+        con.close()
+    return path
