@@ -540,7 +540,8 @@ def _error_text(exc: BaseException) -> str:
         return f"{exc.ename}: {exc.evalue} (ячейка {exc.cell_index + 1})"
     name = type(exc).__name__
     if name == "PapermillExecutionError":
-        return f"{exc.ename}: {exc.evalue} (ячейка {exc.exec_count})"
+        # Numbered as by the fork engine: the cell's place in the notebook
+        return f"{exc.ename}: {exc.evalue} (ячейка {exc.cell_index + 1})"
     log.debug("report failed:\n%s", "".join(traceback.format_exception(exc)))
     return f"{name}: {exc}"
 
@@ -565,17 +566,21 @@ def _render(job: Job) -> Outcome:
         "public": bool(job.parameters.get("public", True)),
     }
 
+    # A notebook left by an earlier run must not pass for this run's
+    nb_path.unlink(missing_ok=True)
     try:
-        executed = _execute(job)
+        executed = _execute(job, nb_path)
     except Exception as exc:
         executed = getattr(exc, "nb", None)
         if executed is not None:
             nbformat.write(executed, str(nb_path))
         page_path.unlink(missing_ok=True)
         error = _error_text(exc)
-        record |= {"status": "failed", "error": error, "ipynb": str(nb_path)}
+        # The record names the executed notebook only where it was kept
+        kept = str(nb_path) if nb_path.exists() else ""
+        record |= {"status": "failed", "error": error, "ipynb": kept}
         _write_record(record_path, record)
-        return _outcome(job, "failed", error=error, ipynb=str(nb_path))
+        return _outcome(job, "failed", error=error, ipynb=kept)
 
     footer = f"cyclo {__version__} · {job.parameters['report_date']}"
     page = html.to_html(executed, title=job.title, footer=footer)
@@ -596,8 +601,14 @@ def _render(job: Job) -> Outcome:
     )
 
 
-def _execute(job: Job):
-    """The executed notebook, by the job's engine."""
+def _execute(job: Job, nb_path: Path):
+    """The executed notebook, by the job's engine.
+
+    The papermill engine writes the executed notebook to ``nb_path`` as it
+    runs; when a cell fails, papermill marks the failure in that file (a cell
+    tagged ``papermill-error-cell-tag`` at the top and before the failing
+    cell), and so the file is what a failed unit keeps.
+    """
     from papermill.parameterize import parameterize_notebook
 
     from . import execute
@@ -608,7 +619,7 @@ def _execute(job: Job):
 
         return papermill.execute_notebook(
             job.notebook,
-            None,
+            str(nb_path),
             parameters=job.parameters,
             kernel_name="python3",
             progress_bar=False,

@@ -291,3 +291,41 @@ def test_bad_arguments_get_russian_messages(small_db, tmp_path):
     assert str(err.value) == (
         "Недопустимый способ выполнения 'kernel': ожидалось fork или papermill"
     )
+
+
+def test_a_failing_unit_keeps_its_notebook_under_the_papermill_engine(
+    small_db, tmp_path
+):
+    folder = _notebook_dir(tmp_path, 'raise ValueError("в школе нет журнала отметок")')
+    batch = runner.plan(
+        db=small_db,
+        unit_ids=["sch000102"],
+        notebooks=folder,
+        out=tmp_path / "reports",
+        report_date="2024-06-01",
+        engine="papermill",
+    )
+    runner.run(batch)
+    (outcome,) = batch.outcomes
+    assert outcome.status == "failed"
+    # The same cell number as the fork engine gives (its place in the notebook)
+    assert outcome.error == "ValueError: в школе нет журнала отметок (ячейка 6)"
+    unit = tmp_path / "reports/2024/school/sch000102"
+    assert outcome.ipynb == str(unit / "00-probe.ipynb")
+    record = json.loads((unit / "00-probe.json").read_text(encoding="utf-8"))
+    assert record["ipynb"] == outcome.ipynb
+    assert not (unit / "00-probe.html").exists()
+    # The kept notebook is the executed one, the failure marked by papermill
+    kept = nbformat.read(outcome.ipynb, as_version=4)
+    marks = [c for c in kept.cells if "papermill-error-cell-tag" in c.metadata.tags]
+    assert len(marks) == 2 and kept.cells[0] is marks[0]
+    errors = [o for c in kept.cells for o in c.get("outputs", []) if "ename" in o]
+    assert [(o.ename, o.evalue) for o in errors] == [
+        ("ValueError", "в школе нет журнала отметок")
+    ]
+    # The cells before the failure ran: the header block of the unit is there
+    assert any(
+        "Гимназия № 2" in o.get("data", {}).get("text/html", "")
+        for c in kept.cells
+        for o in c.get("outputs", [])
+    )
