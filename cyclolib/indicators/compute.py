@@ -87,6 +87,7 @@ _FORM_SUMS = {
     "n_100": "count(*) FILTER (NOT r.absent AND r.test_score >= 100)",
 }
 _TASK_SUMS = ["n", "s_points", "ss_frac", "n_full", "n_zero"]
+_CODE_SUMS = ["n", "s_frac", "ss_frac"]
 
 
 def _fetch(con, sql: str, params=None) -> pd.DataFrame:
@@ -176,7 +177,44 @@ def class_sums(con: duckdb.DuckDBPyConnection, cat: Catalogue, *, year=None) -> 
         LEFT JOIN schools s ON s.school_id = r.school_id
         WHERE NOT r.absent
         GROUP BY ALL""")
+    _code_class_sums(con)
     con.unregister("_ege_minimum")
+
+
+def _code_class_sums(con: duckdb.DuckDBPyConnection) -> None:
+    """``_code_cls``: per class, kind (``kes``, ``kt``, ``level``) and code, the
+    participants and the sum and sum of squares of each participant's fraction
+    of the code's maximum (the sums of
+    :func:`~cyclolib.indicators.formulas.code_completion`)."""
+    con.execute("""
+        CREATE OR REPLACE TEMP TABLE _code_map AS
+        SELECT i.form_id, i.position, i.max_score, c.kind, c.code
+        FROM items i
+        JOIN (SELECT DISTINCT form_id, position, kind, code FROM item_codes) c
+          USING (form_id, position)
+        WHERE i.max_score IS NOT NULL
+        UNION ALL
+        SELECT form_id, position, max_score, 'level', level FROM items
+        WHERE level IS NOT NULL AND max_score IS NOT NULL""")
+    con.execute(f"""
+        CREATE OR REPLACE TEMP TABLE _code_cls AS
+        WITH frac AS (
+            SELECT t.result_id, m.kind, m.code,
+                   sum(coalesce(t.score, 0)) / nullif(sum(m.max_score), 0) AS f
+            FROM task_scores t
+            JOIN results r USING (result_id)
+            JOIN _code_map m ON m.form_id = r.form_id AND m.position = t.position
+            WHERE NOT r.absent
+            GROUP BY ALL)
+        SELECT {", ".join("f." + c for c in FORM)}, s.region_id, s.municipality_id,
+               r.school_id, r.class_id, q.kind, q.code,
+               count(*) AS n, sum(q.f) AS s_frac, sum(q.f ^ 2) AS ss_frac
+        FROM frac q
+        JOIN results r USING (result_id)
+        JOIN _forms f ON f.form_id = r.form_id
+        LEFT JOIN schools s ON s.school_id = r.school_id
+        WHERE q.f IS NOT NULL
+        GROUP BY ALL""")
 
 
 _UNIT_NAMES_SQL = """
@@ -275,6 +313,7 @@ def _compute_table(con, *, year, levels, catalogue, approved_only, stamp=None) -
         if year is not None:
             con.execute(f"DELETE FROM _form_cls WHERE year NOT IN ({year - 1}, {year})")
             con.execute(f"DELETE FROM _task_cls WHERE year != {int(year)}")
+            con.execute(f"DELETE FROM _code_cls WHERE year != {int(year)}")
         _unit_tables(con, cat, levels)
 
         # Values derived in SQL, one indicator at a time
@@ -286,7 +325,8 @@ def _compute_table(con, *, year, levels, catalogue, approved_only, stamp=None) -
             SELECT DISTINCT n_pct FROM _form_units UNION
             SELECT DISTINCT n_mark FROM _form_units UNION
             SELECT DISTINCT n_test FROM _form_units UNION
-            SELECT DISTINCT n FROM _task_units""",
+            SELECT DISTINCT n FROM _task_units UNION
+            SELECT DISTINCT n FROM _code_units""",
         )["c"]
         sv.t_table(con, counts, confidence=conf)
         con.execute(f"CREATE OR REPLACE TEMP TABLE _names AS {_UNIT_NAMES_SQL}")
@@ -384,17 +424,10 @@ def _unit_tables(con, cat, levels) -> None:
         SELECT u.*, i.task, i.max_score, i.level AS task_level
         FROM ({tasks}) u JOIN items i USING (form_id, position)
         WHERE u.unit_id IS NOT NULL""")
-    con.execute("""
+    codes = _rollup_sql("_code_cls", ["kind", "code"], _CODE_SUMS, levels)
+    con.execute(f"""
         CREATE OR REPLACE TEMP TABLE _code_units AS
-        WITH keyed AS (
-            SELECT t.*, c.kind, c.code FROM _task_units t
-            JOIN item_codes c USING (form_id, position)
-            UNION ALL
-            SELECT t.*, 'level' AS kind, t.task_level AS code FROM _task_units t
-            WHERE t.task_level IS NOT NULL)
-        SELECT form_id, year, study, subject, grade, level, unit_id, kind, code,
-               sum(s_points) AS s_points, sum(n * max_score) AS s_max, max(n) AS n
-        FROM keyed GROUP BY ALL""")
+        SELECT * FROM ({codes}) WHERE unit_id IS NOT NULL""")
     con.execute("""
         CREATE OR REPLACE TEMP TABLE _dist_cls AS
         SELECT f.form_id, f.year, f.study, f.subject, f.grade, s.region_id,
@@ -415,6 +448,8 @@ _TEMP_TABLES = (
     "_form_cls",
     "_task_cls",
     "_task_units",
+    "_code_map",
+    "_code_cls",
     "_dist_cls",
     "_enrol_sch",
     "_form_units",

@@ -741,26 +741,27 @@ def task_completion(task_scores, *, by=None, confidence=None, min_group_size=Non
     return task_indicators_from_sums(sums, by, confidence=conf, min_group_size=size)
 
 
-def code_indicators_from_sums(sums, by, *, min_group_size):
-    """Rows of ``kes/kt/level_completion_pct`` from ``by + [kind, code,
-    s_points, s_max, n]``."""
+def code_indicators_from_sums(sums, by, *, confidence, min_group_size):
+    """Rows of ``kes/kt/level_completion_pct`` from ``by + [kind, code, n,
+    s_frac, ss_frac]``: the number of participants, the sum and the sum of
+    squares of their fractions of the code's maximum (see
+    :func:`code_completion`)."""
     blocks = []
     for kind in ("kes", "kt", "level"):
         part = sums[sums["kind"] == kind]
         if part.empty:
             continue
-        with np.errstate(invalid="ignore", divide="ignore"):
-            v = (
-                100
-                * part["s_points"].to_numpy(dtype=float)
-                / part["s_max"].to_numpy(dtype=float)
-            )
+        n = part["n"].to_numpy(dtype=float)
+        mean, lo, hi = mean_interval(
+            part["s_frac"], part["ss_frac"], n, confidence=confidence
+        )
         blocks.append(
             _block(
                 _keys(part, by),
                 f"{kind}_completion_pct",
-                v,
-                part["n"],
+                100 * mean,
+                n,
+                *_clip(100 * lo, 100 * hi, 0, 100),
                 task=part["code"].astype(str).to_numpy(),
                 min_group_size=min_group_size,
             )
@@ -768,51 +769,100 @@ def code_indicators_from_sums(sums, by, *, min_group_size):
     return _concat(blocks, by)
 
 
-def code_completion(task_scores, codes, *, by=None, min_group_size=None):
+def code_completion(
+    task_scores,
+    codes,
+    *,
+    by=None,
+    student="result_id",
+    confidence=None,
+    min_group_size=None,
+):
     """Completion per КЭС code, per КТ code and per difficulty level.
 
     Parameters
     ----------
     task_scores : DataFrame
-        As for :func:`task_completion`, plus ``level`` (Б, П, В or NaN).
+        As for :func:`task_completion`, plus the ``student`` column (who wrote
+        the row) and ``level`` (Б, П, В or NaN).
     codes : DataFrame
         ``task``, ``kind`` (``kes`` or ``kt``) and ``code``: the codes each
         task checks (a task may check several).
-    by, min_group_size
+    by : str or list of str, optional
+        As in :func:`participation`.
+    student : str
+        The column naming the participant of each row (``result_id`` in the
+        database: one student and form).
+    confidence, min_group_size
         As in :func:`participation`.
 
     Returns
     -------
     DataFrame
         ``kes_completion_pct``, ``kt_completion_pct``, ``level_completion_pct``
-        with the code (or level letter) in ``task``:
-        :math:`\\sum_{i,t} x_{it} / \\sum_{i,t} \\max_t \\cdot 100` over the
-        participants *i* and the tasks *t* of the code; n = participants.
+        with the code (or level letter) in ``task``. With :math:`x_{it}` the
+        points of participant *i* for task *t* and :math:`T` the tasks of the
+        code, each participant's fraction of the code's maximum is
+        :math:`f_i = \\sum_{t \\in T} x_{it} / \\sum_{t \\in T} \\max_t`, and
+
+        .. math:: \\text{value} = 100\\,\\bar f = \\frac{100}{N}\\sum_i f_i,
+
+        the Student t interval :math:`100\\,(\\bar f \\pm t_{N-1}\\,s_f/\\sqrt N)`
+        cut to 0–100; n = N, the participants with a fraction.
 
     Notes
     -----
-    No interval is given: the tasks of one code are answered by the same
-    students, so their points are not independent and a per-student
-    computation would be needed. Tasks without a level are left out of
-    ``level_completion_pct``.
+    Every participant of one form has the same tasks, so :math:`\\bar f`
+    equals the pooled :math:`\\sum_{i,t} x_{it} / (N \\sum_{t} \\max_t)` of the
+    ФИС ОКО task tables. The tasks of one code are answered by the same
+    students, so their points are not independent; the fractions
+    :math:`f_i` of different students are, which is why the interval is taken
+    over students. Edge cases: a task not done (NaN points) counts 0; a row
+    without a maximum is left out of both sums; a participant without any
+    row of the code (or with a zero maximum) has no fraction and is not
+    counted; a group of one participant has a value and no interval; tasks
+    without a level are left out of ``level_completion_pct``.
+
+    Source: the codes and levels of the КИМ description (кодификатор КЭС and
+    КТ of each ВПР form), the completion formula of the ФИС ОКО task tables,
+    read against the reference levels of the 2026 recommendations on using
+    ВПР results (see :func:`task_status`).
     """
-    _, size = _options(None, min_group_size)
+    conf, size = _options(confidence, min_group_size)
     by = _by_list(by)
-    df = task_scores.assign(score=task_scores["score"].fillna(0))
-    keyed = [
-        df.merge(codes[["task", "kind", "code"]], on="task"),
-        df[df["level"].notna()].assign(kind="level", code=df["level"]),
-    ]
-    work = pd.concat(keyed, ignore_index=True)
-    sums = (
-        work.groupby([*by, "kind", "code"], dropna=False)
-        .agg(s_points=("score", "sum"), s_max=("max_score", "sum"))
+    _require(
+        task_scores, ["task", "score", "max_score", student, "level"], "Баллы за задания"
+    )
+    _require(codes, ["task", "kind", "code"], "Коды заданий")
+
+    # Each row once per code of its task, and once for its level
+    df = task_scores[task_scores["max_score"].notna()]
+    df = df.assign(score=df["score"].fillna(0))
+    keyed = pd.concat(
+        [
+            df.merge(codes[["task", "kind", "code"]].drop_duplicates(), on="task"),
+            df[df["level"].notna()].assign(kind="level", code=df["level"]),
+        ],
+        ignore_index=True,
+    )
+
+    # Each participant's fraction of the code's maximum
+    per = (
+        keyed.groupby([*by, student, "kind", "code"], sort=False, dropna=False)
+        .agg(points=("score", "sum"), top=("max_score", "sum"))
         .reset_index()
     )
-    n_tasks = df.groupby([*by, "task"], dropna=False).size().rename("n").reset_index()
-    n = n_tasks.groupby(by)["n"].max().rename("n").reset_index() if by else None
-    sums = sums.merge(n, on=by) if by else sums.assign(n=n_tasks["n"].max())
-    return code_indicators_from_sums(sums, by, min_group_size=size)
+    per["frac"] = per["points"] / per["top"].where(per["top"] > 0)
+    per = per[per["frac"].notna()]
+    per = per.assign(n=1, sq=per["frac"] ** 2)
+
+    # Sums of the fractions per group and code
+    sums = (
+        per.groupby([*by, "kind", "code"], sort=True, dropna=False)
+        .agg(n=("n", "sum"), s_frac=("frac", "sum"), ss_frac=("sq", "sum"))
+        .reset_index()
+    )
+    return code_indicators_from_sums(sums, by, confidence=conf, min_group_size=size)
 
 
 def task_status(completion, level, *, levels=None) -> pd.Series:

@@ -202,19 +202,27 @@ def task_selects(
 def code_selects(
     source: str, wanted: dict[str, list[str]], *, where: str, size: int
 ) -> list[str]:
-    """SELECTs of the completion per КЭС, КТ and level from ``source``."""
+    """SELECTs of the completion per КЭС, КТ and level from ``source``.
+
+    ``source`` holds per unit, kind and code the participants ``n`` and the
+    sum ``s_frac`` and sum of squares ``ss_frac`` of their fractions of the
+    code's maximum: the value is their mean in percent with the t interval
+    cut to 0–100, as :func:`~cyclolib.indicators.formulas.code_completion`.
+    """
     out = []
     for kind in ("kes", "kt", "level"):
         ind = f"{kind}_completion_pct"
         if ind in wanted:
             out.append(
-                _select(
+                _mean_sql(
                     source,
                     ind,
-                    "_share(s_points, s_max)",
+                    "s_frac",
+                    "ss_frac",
                     "n",
-                    "NULL",
-                    "NULL",
+                    scale=100,
+                    lo=0,
+                    hi=100,
                     levels=wanted[ind],
                     where=f"{where} AND kind = '{kind}'",
                     size=size,

@@ -16,6 +16,8 @@ WIDGET_MIME = "application/vnd.jupyter.widget-view+json"
 
 
 def test_batch_variable_wins(monkeypatch):
+    # An earlier in-process batch may have set the variable already
+    monkeypatch.delenv("CYCLO_BATCH", raising=False)
     monkeypatch.setenv("CYCLO_INTERACTIVE", "1")
     assert is_interactive() is True
     monkeypatch.setenv("CYCLO_BATCH", "1")

@@ -241,10 +241,14 @@ def test_sql_values_equal_the_pandas_formulas(tiny):
         SELECT r.*, f.max_score FROM results r JOIN forms f USING (form_id)
         WHERE f.year = 2021""").df()
     tasks = tiny.execute("""
-        SELECT t.score, i.task, i.max_score FROM task_scores t
+        SELECT t.result_id, t.score, i.task, i.max_score, i.level FROM task_scores t
         JOIN results r USING (result_id) JOIN items i
           ON i.form_id = r.form_id AND i.position = t.position
         WHERE r.form_id = 'vpr-2021-ma-4' AND NOT r.absent""").df()
+    codes = tiny.execute("""
+        SELECT DISTINCT i.task, c.kind, c.code FROM item_codes c
+        JOIN items i USING (form_id, position)
+        WHERE form_id = 'vpr-2021-ma-4'""").df()
     expected = pd.concat(
         [
             fm.scores(students),
@@ -252,8 +256,10 @@ def test_sql_values_equal_the_pandas_formulas(tiny):
             fm.journal_agreement(students),
             fm.score_distribution(students),
             fm.task_completion(tasks),
+            fm.code_completion(tasks, codes),
         ]
     )
+    assert expected["indicator"].str.startswith("kes_").any()
     # journal_diff2_pct is under review, so not computed
     expected = expected[expected["indicator"] != "journal_diff2_pct"]
     merged = expected.merge(region, on=["indicator", "task"], suffixes=("", "_sql"))

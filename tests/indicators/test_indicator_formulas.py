@@ -131,12 +131,55 @@ def test_code_completion_by_hand(task_scores):
             "code": ["1.1", "1.1", "7"],
         }
     )
-    out = fm.code_completion(task_scores, codes)
+    out = fm.code_completion(task_scores, codes, student="student")
     # КЭС 1.1 covers both tasks: 6 points / (4 × 3) = 50 %.
     assert _value(out, "kes_completion_pct", "1.1")["value"] == pytest.approx(50.0)
     assert _value(out, "kt_completion_pct", "7")["value"] == pytest.approx(37.5)
     assert _value(out, "level_completion_pct", "Б")["value"] == pytest.approx(75.0)
     assert _value(out, "level_completion_pct", "П")["n"] == 4
+    # КЭС 1.1, fractions 1, 1/3, 1/3, 1/3: s = 1/3, t(3) = 3.1824, so
+    # 50 ± 53.04 % is cut to 0–100.
+    kes = _value(out, "kes_completion_pct", "1.1")
+    assert (kes["ci_low"], kes["ci_high"]) == (0.0, 100.0)
+
+
+def test_code_completion_interval_against_a_plain_loop():
+    # Reference: each student's fraction of the code's maximum summed in a
+    # plain loop, and scipy's t interval over those fractions.
+    from scipy import stats
+
+    rng = np.random.default_rng(7)
+    n = 40
+    task_scores = pd.DataFrame(
+        {
+            "result_id": np.repeat(np.arange(n), 3),
+            "task": ["1", "2", "3"] * n,
+            "max_score": [1.0, 2.0, 3.0] * n,
+            "level": ["Б", "Б", "П"] * n,
+        }
+    )
+    task_scores["score"] = np.floor(
+        rng.uniform(0, 1, 3 * n) * (task_scores["max_score"] + 1)
+    )
+    codes = pd.DataFrame(
+        {"task": ["1", "3", "2"], "kind": ["kes", "kes", "kt"], "code": ["2.1"] * 3}
+    )
+    out = fm.code_completion(task_scores, codes)
+
+    fractions = []
+    for _, rows in task_scores.groupby("result_id"):
+        mine = rows[rows["task"].isin(["1", "3"])]
+        fractions.append(mine["score"].sum() / mine["max_score"].sum())
+    fractions = np.array(fractions)
+    lo, hi = stats.t.interval(
+        0.95, n - 1, loc=fractions.mean(), scale=stats.sem(fractions)
+    )
+    row = _value(out, "kes_completion_pct", "2.1")
+    assert row["n"] == n
+    assert row["value"] == pytest.approx(100 * fractions.mean())
+    assert row["ci_low"] == pytest.approx(100 * max(lo, 0))
+    assert row["ci_high"] == pytest.approx(100 * min(hi, 1))
+    assert 0 < row["ci_low"] < row["value"] < row["ci_high"] < 100
 
 
 def test_task_status_reference_levels():
