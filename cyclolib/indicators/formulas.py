@@ -830,9 +830,8 @@ def code_completion(
     """
     conf, size = _options(confidence, min_group_size)
     by = _by_list(by)
-    _require(
-        task_scores, ["task", "score", "max_score", student, "level"], "Баллы за задания"
-    )
+    needed = ["task", "score", "max_score", student, "level"]
+    _require(task_scores, needed, "Баллы за задания")
     _require(codes, ["task", "kind", "code"], "Коды заданий")
 
     # Each row once per code of its task, and once for its level
