@@ -95,13 +95,29 @@ def _fetch(con, sql: str, params=None) -> pd.DataFrame:
     return con.sql(sql, params=params).to_arrow_table().to_pandas()
 
 
-def params_version(params_dir: str | Path | None = None) -> str:
-    """A short hash of every ``params/*.yaml``: the version of the values."""
+def params_version(
+    params_dir: str | Path | None = None,
+    *,
+    catalogue: Catalogue | None = None,
+    approved_only: bool = True,
+) -> str:
+    """A short hash of every ``params/*.yaml``: the version of the values.
+
+    A catalogue read from elsewhere than ``params/`` adds its file to the
+    hash, and values of every status (``approved_only=False``) carry the
+    suffix ``-all``, so that values computed another way never share the
+    version of the approved ones.
+    """
     digest = hashlib.sha256()
-    for path in sorted(Path(params_dir or PARAMS_DIR).glob("*.yaml")):
+    files = sorted(Path(params_dir or PARAMS_DIR).glob("*.yaml"))
+    if catalogue is not None and Path(catalogue.path).resolve() not in {
+        f.resolve() for f in files
+    }:
+        files.append(Path(catalogue.path))
+    for path in files:
         digest.update(path.name.encode())
         digest.update(path.read_bytes())
-    return digest.hexdigest()[:12]
+    return digest.hexdigest()[:12] + ("" if approved_only else "-all")
 
 
 def _rollup_sql(
@@ -314,7 +330,12 @@ def _compute_table(con, *, year, levels, catalogue, approved_only, stamp=None) -
             con.execute(f"DELETE FROM _form_cls WHERE year NOT IN ({year - 1}, {year})")
             con.execute(f"DELETE FROM _task_cls WHERE year != {int(year)}")
             con.execute(f"DELETE FROM _code_cls WHERE year != {int(year)}")
-        _unit_tables(con, cat, levels)
+        # Equity of a territory is read from its schools' sums, even when the
+        # schools' own values are not asked for
+        form_levels = levels
+        if set(wanted) & set(fm.PRODUCES["equity"]) and "school" not in levels:
+            form_levels = [lv for lv in LEVELS if lv in {*levels, "school"}]
+        _unit_tables(con, cat, levels, form_levels=form_levels)
 
         # Values derived in SQL, one indicator at a time
         sv.install_macros(con, confidence=conf)
@@ -401,11 +422,12 @@ def _insert(con, sql: str, stamp=None) -> None:
     )
 
 
-def _unit_tables(con, cat, levels) -> None:
-    """Roll the class sums up into ``_form_units``, ``_task_units``,
-    ``_code_units`` and ``_dist_units``."""
-    form = _rollup_sql("_form_cls", [], list(_FORM_SUMS), levels)
-    enrol_levels = [lv for lv in levels if lv != "class"]
+def _unit_tables(con, cat, levels, *, form_levels=None) -> None:
+    """Roll the class sums up into ``_form_units`` (of ``form_levels``, by
+    default ``levels``), ``_task_units``, ``_code_units`` and ``_dist_units``."""
+    form_levels = form_levels or levels
+    form = _rollup_sql("_form_cls", [], list(_FORM_SUMS), form_levels)
+    enrol_levels = [lv for lv in form_levels if lv != "class"]
     if enrol_levels:
         _enrolment_schools(con, cat)
         enrol = _rollup_sql("_enrol_sch", [], ["enrol", "enrol_part"], enrol_levels)
@@ -530,23 +552,35 @@ _SUMMARY = """
     FROM indicator_values WHERE params_version = ? AND computed_at = ?"""
 
 
-def _summary(con, version, stamp, year=None) -> dict:
+def _summary(con, version, stamp, year=None, levels=None) -> dict:
     """Count what one computation stored; two runs within one second share
-    a stamp, so a one-year run counts its own year only."""
+    a stamp, so a run counts its own year and levels only."""
     sql, args = _SUMMARY, [version, stamp]
     if year is not None:
         sql, args = sql + " AND year = ?", [*args, int(year)]
+    if levels is not None:
+        sql += f" AND level IN ({', '.join('?' * len(levels))})"
+        args = [*args, *levels]
     row = _fetch(con, sql, args).iloc[0]
     out = {k: int(v) for k, v in row.items()}
     out["version"] = version
     return out
 
 
-def _delete(con, year) -> None:
-    if year is None:
-        con.execute("DELETE FROM indicator_values")
-    else:
-        con.execute("DELETE FROM indicator_values WHERE year = ?", [int(year)])
+def _delete(con, year, levels=None) -> None:
+    """Delete the stored values of ``year`` (all years when None) and of
+    ``levels`` (all levels when None): the values about to be replaced."""
+    where, args = [], []
+    if year is not None:
+        where.append("year = ?")
+        args.append(int(year))
+    if levels is not None:
+        where.append(f"level IN ({', '.join('?' * len(levels))})")
+        args.extend(levels)
+    sql = "DELETE FROM indicator_values"
+    if where:
+        sql += " WHERE " + " AND ".join(where)
+    con.execute(sql, args or None)
 
 
 def _store(con, *, year, version) -> dict:
@@ -574,10 +608,10 @@ def compute(
 ) -> dict:
     """Compute every approved indicator for every unit and store the values.
 
-    The values of ``year`` (or all stored values, without ``year``) are
-    replaced, in one transaction, with the parameters' version
-    (:func:`params_version`) and the time of computation. Parameters as in
-    :func:`compute_values`.
+    The stored values of ``year`` (of every year, without ``year``) and of
+    ``levels`` are replaced in one transaction, with the parameters' version
+    (:func:`params_version`) and the time of computation; the other levels
+    keep theirs. Parameters as in :func:`compute_values`.
 
     Returns
     -------
@@ -585,9 +619,12 @@ def compute(
         ``rows``, ``indicators``, the number of units of each level
         (``region``, ``municipality``, ``school``, ``class``) and ``version``.
     """
-    stamp = (version or params_version(), datetime.now().replace(microsecond=0))
+    version = version or params_version(
+        catalogue=catalogue, approved_only=approved_only
+    )
+    stamp = (version, datetime.now().replace(microsecond=0))
     with db.transaction(con):
-        _delete(con, year)
+        _delete(con, year, list(levels))
         _compute_table(
             con,
             year=year,
@@ -596,7 +633,7 @@ def compute(
             approved_only=approved_only,
             stamp=stamp,
         )
-    return _summary(con, *stamp, year=year)
+    return _summary(con, *stamp, year=year, levels=list(levels))
 
 
 def values(

@@ -87,7 +87,9 @@ def _mean_sql(source, indicator, s, ss, n, *, scale=1, lo=None, hi=None, **kw):
     half = f"_half({s}, {ss}, {n}, t.t)"
     low, high = f"{scale} * ({mean} - {half})", f"{scale} * ({mean} + {half})"
     if lo is not None:
-        low, high = f"greatest({lo}, {low})", f"least({hi}, {high})"
+        # greatest/least skip NULLs: a missing bound must stay missing
+        low = f"CASE WHEN {half} IS NOT NULL THEN greatest({lo}, {low}) END"
+        high = f"CASE WHEN {half} IS NOT NULL THEN least({hi}, {high}) END"
     return _select(
         source, indicator, f"{scale} * {mean}", n, low, high, joins=join, **kw
     )

@@ -324,3 +324,82 @@ def test_ege_values_by_hand(tiny):
     assert got["ege_81_100_pct"] == pytest.approx(40.0)
     assert got["ege_100_count"] == 1
     assert "ege_mean_test_score" not in set(v.loc[v["study"] == "vpr", "indicator"])
+
+
+def test_compute_of_some_levels_keeps_the_others(tiny):
+    compute(tiny)
+    before = values(tiny)
+    schools = before[before["level"] == "school"].reset_index(drop=True)
+    summary = compute(tiny, levels=["region"])
+    after = values(tiny)
+    assert summary["region"] == 1 and summary["school"] == 0
+    pd.testing.assert_frame_equal(
+        after[after["level"] == "school"].reset_index(drop=True), schools
+    )
+    assert len(after) == len(before)
+
+
+def test_groups_of_one_have_no_interval(tiny):
+    # Class A/2021/4/б has one participant: a mean of one value has no
+    # interval, whatever range the indicator is cut to.
+    v = compute_values(tiny)
+    cls = v[(v["level"] == "class") & (v["unit_id"] == "A/2021/4/б")]
+    for indicator in (
+        "mean_primary_score",
+        "mean_mark",
+        "sou_pct",
+        "task_completion_pct",
+        "level_completion_pct",
+    ):
+        rows = cls[cls["indicator"] == indicator]
+        assert len(rows) > 0, indicator
+        assert (rows["n"] == 1).all(), indicator
+        assert rows["ci_low"].isna().all() and rows["ci_high"].isna().all(), indicator
+    # A share of one participant keeps its Wilson interval.
+    share = _one(v, "class", "A/2021/4/б", "quality_pct")
+    assert 0 <= share["ci_low"] < share["ci_high"] <= 100
+
+
+def test_sql_values_of_every_class_equal_the_pandas_formulas(tiny):
+    # The class groups are small (one to three participants): the edge cases
+    # of the intervals must agree between SQL and pandas too.
+    from cyclolib.indicators import formulas as fm
+
+    v = compute_values(tiny)
+    classes = v[(v["level"] == "class") & (v["year"] == 2021) & (v["task"] == "")]
+    students = tiny.execute("""
+        SELECT r.*, f.max_score FROM results r JOIN forms f USING (form_id)
+        WHERE f.year = 2021 AND r.class_id IS NOT NULL""").df()
+    expected = pd.concat(
+        [
+            fm.scores(students, by="class_id"),
+            fm.marks(students, by="class_id"),
+        ]
+    ).rename(columns={"class_id": "unit_id"})
+    merged = expected.merge(
+        classes, on=["unit_id", "indicator", "task"], suffixes=("", "_sql")
+    )
+    assert len(merged) == len(expected) and merged["unit_id"].nunique() == 2
+    for col in ("value", "ci_low", "ci_high"):
+        pd.testing.assert_series_equal(
+            merged[col], merged[f"{col}_sql"], check_names=False, rtol=1e-9
+        )
+
+
+def test_version_names_the_catalogue_and_the_statuses(tiny, tmp_path):
+    import shutil
+
+    from cyclolib.config import PARAMS_DIR
+    from cyclolib.indicators import params_version
+    from cyclolib.indicators.catalogue import load_catalogue
+
+    approved = params_version()
+    assert params_version(approved_only=False) == approved + "-all"
+    own = tmp_path / "indicators.yaml"
+    shutil.copy(PARAMS_DIR / "indicators.yaml", own)
+    with own.open("a", encoding="utf-8") as fh:
+        fh.write("\n# a local copy\n")
+    assert params_version(catalogue=load_catalogue(own)) != approved
+    assert params_version(catalogue=load_catalogue()) == approved
+    summary = compute(tiny, approved_only=False)
+    assert summary["version"] == approved + "-all"
