@@ -461,6 +461,11 @@ def scores(results, *, by=None, confidence=None, min_group_size=None):
     Absent students are left out. A group of one participant has a value
     and no interval; an empty group has NaN. A score above the maximum (seen
     in real exports) is kept as it is: the loaders report it.
+
+    Source: the mean primary score and the mean percent of completion of the
+    ФИС ОКО statistical reports on ВПР, as used by the methodology of the
+    joint order of Рособрнадзор and Минпросвещения of 06.05.2019
+    № 590/219 (оценка качества общего образования).
     """
     return _form_public(results, by, confidence, min_group_size, "scores")
 
@@ -991,6 +996,14 @@ def dynamics(now, before, *, by=None, confidence=None, min_group_size=None):
     The two years' students are treated as independent samples (they are
     different cohorts of the same grade). A p-value is NaN when a group has
     fewer than two participants in either year.
+
+    Source: «анализ динамики результатов оценки учебных достижений» of
+    stage 8 of the cyclogram (the methodology the suite implements), with the
+    regional statute on the education-quality assessment system as the
+    catalogue's normative document. The tests: Welch's t test for two
+    means with unequal variances (Welch, 1947, *Biometrika* 34, 28–35) and
+    the pooled two-proportion z test (Agresti, *Categorical Data Analysis*,
+    3rd ed., 2013, §3.1).
     """
     conf, size = _options(confidence, min_group_size)
     by = _by_list(by)
@@ -1194,6 +1207,13 @@ def equity(
     Means are over students, not over school means. ICC(1) can be negative
     when schools differ less than chance would make them; it is reported as
     it is.
+
+    Source: local indicators of the catalogue (approved by the region's
+    act). The share of variance between schools is the between-school
+    variation of the OECD PISA reports on equity (PISA 2018 Results,
+    Volume II, ch. 4), computed as the ICC(1) of Shrout & Fleiss (1979,
+    *Psychological Bulletin* 86, 420–428); the gaps follow the comparisons
+    of groups of schools of the ФИС ОКО reports, on students' scores.
     """
     conf, size = _options(confidence, min_group_size)
     by = _by_list(by)
