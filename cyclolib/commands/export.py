@@ -96,7 +96,8 @@ def run(args: argparse.Namespace) -> int:
     try:
         if fmt == "csv":
             out.parent.mkdir(parents=True, exist_ok=True)
-            frame.to_csv(out, index=False, encoding="utf-8")
+            # With a byte-order mark, so that Excel reads the Cyrillic names
+            frame.to_csv(out, index=False, encoding="utf-8-sig")
         else:
             mask = frame["indicator"].str.endswith("_pct")
             write_tables(

@@ -170,9 +170,14 @@ def test_cli_compute_and_export(tmp_path, capsys):
         )
         == 0
     )
-    frame = pd.read_csv(csv, keep_default_na=False)
+    # UTF-8 with a byte-order mark, as Excel needs to read Cyrillic
+    raw = csv.read_bytes()
+    assert raw.startswith(b"\xef\xbb\xbfyear,study,")
+    assert "Школа Б".encode() in raw
+    frame = pd.read_csv(csv, keep_default_na=False, encoding="utf-8-sig")
     assert list(frame.columns) == EXPORT_COLUMNS
     assert set(frame["unit_id"]) == {"B"} and set(frame["level"]) == {"school"}
+    assert set(frame["unit_name"]) == {"Школа Б"}
     quality = frame[frame["indicator"] == "quality_pct"]
     assert float(quality["value"].iloc[0]) == 0.0  # marks 2, 2, 3
 
