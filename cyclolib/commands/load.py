@@ -121,6 +121,10 @@ def run(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return 2
+    path = Path(args.db or db.default_db_path())
+    in_memory = str(args.db) == ":memory:"
+    created = [] if in_memory else _missing(path)
+    report = None
     con = db.connect(args.db)
     try:
         report = load_paths(
@@ -146,4 +150,30 @@ def run(args: argparse.Namespace) -> int:
                 )
     finally:
         con.close()
+        # A load that stored nothing leaves no new database behind
+        if created and (report is None or not report.loaded):
+            _remove(created)
     return report.exit_status
+
+
+def _missing(path: Path) -> list[Path]:
+    """The database file and the folders above it that do not exist yet."""
+    out = []
+    for p in [path, *path.parents]:
+        if p.exists():
+            break
+        out.append(p)
+    return out
+
+
+def _remove(created: list[Path]) -> None:
+    """Remove the database file (and its WAL) and the emptied folders that
+    connecting created: the first of ``created`` is the file."""
+    file, *folders = created
+    for p in (file, file.with_name(file.name + ".wal")):
+        p.unlink(missing_ok=True)
+    for folder in folders:
+        try:
+            folder.rmdir()
+        except OSError:
+            break

@@ -91,6 +91,11 @@ class LoadReport:
     files: list[FileReport] = field(default_factory=list)
 
     @property
+    def loaded(self) -> bool:
+        """Whether any file was stored (status ``loaded``)."""
+        return any(f.status == "loaded" for f in self.files)
+
+    @property
     def exit_status(self) -> int:
         """0 nothing rejected, 1 some rows rejected, 2 a file could not be read."""
         if any(f.status == "failed" for f in self.files):
