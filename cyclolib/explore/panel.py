@@ -144,12 +144,6 @@ def view_figure(
         if as_html:
             return figures.tasks_html(tables["Задания"], title=title)
         return figures.tasks_figure(tables["Задания"], title=title)
-    if view == "heatmap":
-        return figures.heatmap_figure(
-            tables["Карта заданий"],
-            min_group=ex.min_group,
-            title=f"{name}: выполнение заданий, % ({what})",
-        )
     if view == "distribution":
         title = f"{name}: первичные баллы ({what})"
         if as_html:
