@@ -181,11 +181,18 @@ class Context:
 
     @property
     def interactive(self) -> bool:
-        """True in a live Jupyter kernel, False under the batch runner."""
+        """Whether widgets may be shown: a kernel started by a Jupyter server.
+
+        False under the batch runner (``$CYCLO_BATCH``), under papermill or
+        nbconvert run by hand, and outside a kernel; see
+        :func:`cyclolib.explore.is_interactive`.
+        """
         if os.environ.get(BATCH_ENV):
             return False
-        ip = _ipython()
-        return ip is not None and getattr(ip, "kernel", None) is not None
+        # Imported here: the exploration package draws with matplotlib
+        from .explore import is_interactive
+
+        return is_interactive()
 
     def public_view(self, df: pd.DataFrame, *, count: str | None = None):
         """The frame as public mode shows it, and the number of hidden rows.
