@@ -15,7 +15,7 @@ from .core import (
     Explorer,
     Selection,
     mark_thresholds,
-    task_status,
+    task_statuses,
 )
 from .panel import Panel, StaticView, is_interactive, panel, show_static
 from .tables import labelled, save_tables
@@ -28,7 +28,7 @@ __all__ = [
     "Explorer",
     "Selection",
     "mark_thresholds",
-    "task_status",
+    "task_statuses",
     "Panel",
     "StaticView",
     "is_interactive",

@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 
 from ..config import load_params, settings
+from ..indicators import formulas
 
 log = logging.getLogger(__name__)
 
@@ -79,54 +80,49 @@ class _Sums:
     positive: np.ndarray  # participants with some credit per task
 
 
-def _task_level_key(level: object) -> str | None:
-    if level == "Б":
-        return "basic"
-    if level in ("П", "В"):
-        return "advanced"
-    return None
+def task_statuses(completion, level, participants, *, min_group: int) -> np.ndarray:
+    """The reference level reached by each task's completion, for the panel.
 
-
-def task_status(
-    completion_pct: float, level: object, participants: int, *, min_group: int
-) -> str:
-    """The reference level reached by a task's completion.
+    The reading itself is :func:`cyclolib.indicators.formulas.task_status`
+    (the reference levels of ``params/settings.yaml``); this adds the two
+    states the panel colours apart.
 
     Parameters
     ----------
-    completion_pct : float
-        Completion of the task, in percent.
-    level : str or None
-        The task's difficulty: ``Б`` (basic), ``П`` or ``В`` (advanced, high).
-    participants : int
-        Participants behind the figure.
+    completion : array_like
+        Completion of each task, in percent.
+    level : array_like
+        Each task's difficulty: ``Б`` (basic), ``П`` or ``В`` (advanced, high);
+        None or an empty string where unknown.
+    participants : int or array_like
+        Participants behind each figure.
     min_group : int
         Below this number of participants no conclusion is drawn.
 
     Returns
     -------
-    str
-        ``sufficient``, ``uncertain``, ``insufficient``, ``small`` (too few
-        participants) or ``unknown`` (no difficulty level or no figure).
+    numpy.ndarray of str
+        ``sufficient``, ``uncertain``, ``insufficient``, ``small`` (fewer
+        participants than ``min_group``) or ``unknown`` (no difficulty level or
+        no figure).
 
-    Notes
-    -----
-    With the reference levels of ``params/settings.yaml`` (``task_levels``): a
-    task is sufficient at ``pct >= sufficient``, insufficient at
-    ``pct < insufficient`` and uncertain in between (2026 recommendations: basic
-    tasks 60 % and 57 %, advanced and high tasks 30 % and 28.5 %).
+    Raises
+    ------
+    ExploreError
+        For a difficulty level other than Б, П or В.
     """
-    if participants < min_group:
-        return "small"
-    key = _task_level_key(level)
-    if key is None or not np.isfinite(completion_pct):
-        return "unknown"
-    ref = settings()["task_levels"][key]
-    if completion_pct >= ref["sufficient"]:
-        return "sufficient"
-    if completion_pct < ref["insufficient"]:
-        return "insufficient"
-    return "uncertain"
+    completion = np.asarray(completion, dtype=float).ravel()
+    level = [
+        lv if isinstance(lv, str) and lv.strip() else None
+        for lv in np.asarray(level, dtype=object).ravel()
+    ]
+    try:
+        read = formulas.task_status(completion, level)
+    except ValueError as exc:
+        raise ExploreError(str(exc)) from None
+    status = read.fillna("unknown").to_numpy(dtype=object)
+    participants = np.broadcast_to(participants, status.shape)
+    return np.where(participants < min_group, "small", status)
 
 
 def mark_thresholds(study: str, subject: str, grade: int, year: int) -> list[float]:
@@ -703,7 +699,7 @@ class Explorer:
         ``full_pct``, ``partial_pct`` and ``zero_pct`` are the shares of
         participants with full, partial and no credit (a task left blank counts
         as no credit). ``status`` is the reference level reached (see
-        :func:`task_status`, in Russian): достаточный, неопределённый,
+        :func:`task_statuses`, in Russian): достаточный, неопределённый,
         недостаточный, мало участников (under ``min_group_size``) or уровень не
         задан (the task has no difficulty level).
         """
@@ -720,10 +716,10 @@ class Explorer:
         frame["full_pct"] = full
         frame["partial_pct"] = some - full
         frame["zero_pct"] = 100 - some if n else np.nan
-        frame["status"] = [
-            STATUS_NAMES[task_status(p, lv, int(n), min_group=self.min_group)]
-            for p, lv in zip(frame["completion_pct"], frame["level"], strict=True)
-        ]
+        status = task_statuses(
+            frame["completion_pct"], frame["level"], n, min_group=self.min_group
+        )
+        frame["status"] = [STATUS_NAMES[k] for k in status]
         return _with_attrs(frame.reset_index(drop=True), "Задания")
 
     def heatmap(self, sel: Selection) -> pd.DataFrame:

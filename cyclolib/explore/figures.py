@@ -17,7 +17,7 @@ from matplotlib.figure import Figure
 from matplotlib.patches import Patch
 from matplotlib.ticker import MaxNLocator
 
-from .core import STATUS_NAMES, task_status
+from .core import STATUS_NAMES, task_statuses
 
 MARK_COLOURS = {2: "#d7301f", 3: "#fdae61", 4: "#a6d96a", 5: "#1a9641"}
 STATUS_ORDER = ("sufficient", "uncertain", "insufficient", "small", "unknown")
@@ -106,6 +106,21 @@ def marks_figure(frame: pd.DataFrame, *, title: str = "") -> Figure:
     return fig
 
 
+def _status_codes(
+    frame: pd.DataFrame, tasks: list, levels: dict, min_group: int
+) -> np.ndarray:
+    """Index in :data:`STATUS_ORDER` of every cell of a heat map, row by row."""
+    n_rows = len(frame)
+    status = task_statuses(
+        frame[tasks].to_numpy(dtype=float).ravel(),
+        np.tile(np.array([levels[t] for t in tasks], dtype=object), n_rows),
+        np.repeat(frame["participants"].to_numpy(), len(tasks)),
+        min_group=min_group,
+    )
+    order = {s: i for i, s in enumerate(STATUS_ORDER)}
+    return np.array([order[s] for s in status], dtype=int)
+
+
 def heatmap_figure(
     frame: pd.DataFrame, *, min_group: int = 10, title: str = ""
 ) -> Figure:
@@ -124,7 +139,7 @@ def heatmap_figure(
     Notes
     -----
     Green: sufficient, yellow: uncertain, red: insufficient (the reference
-    levels of params/settings.yaml, see :func:`~cyclolib.explore.task_status`);
+    levels of params/settings.yaml, see :func:`~cyclolib.explore.task_statuses`);
     grey: too few participants; white: a task without a difficulty level.
     """
     if frame.empty:
@@ -132,15 +147,7 @@ def heatmap_figure(
     levels = frame.attrs.get("levels", {})
     tasks = [c for c in frame.columns if c in levels]
     values = frame[tasks].to_numpy(dtype=float)
-    status = np.array(
-        [
-            [
-                STATUS_ORDER.index(task_status(v, levels[t], n, min_group=min_group))
-                for v, t in zip(row, tasks, strict=True)
-            ]
-            for row, n in zip(values, frame["participants"], strict=True)
-        ]
-    ).reshape(values.shape)
+    status = _status_codes(frame, tasks, levels, min_group).reshape(values.shape)
     n_rows, n_cols = values.shape
     names = frame["unit"].astype(str).tolist()
     width = min(3.0 + 0.4 * n_cols, 14)
@@ -339,14 +346,14 @@ def heatmap_html(frame: pd.DataFrame, *, min_group: int = 10, title: str = "") -
     )
     rows = []
     values = frame[tasks].to_numpy(dtype=float)
+    status = _status_codes(frame, tasks, levels, min_group).reshape(values.shape)
     for k, (unit, n) in enumerate(
         zip(frame["unit"], frame["participants"], strict=True)
     ):
         cells = []
-        for t, v in zip(tasks, values[k], strict=True):
-            status = task_status(v, levels[t], int(n), min_group=min_group)
+        for v, code in zip(values[k], status[k], strict=True):
             text = f"{v:.0f}" if np.isfinite(v) else "—"
-            cells.append(f"<td style='{_css(colours[status])}'>{text}</td>")
+            cells.append(f"<td style='{_css(colours[STATUS_ORDER[code]])}'>{text}</td>")
         rows.append(
             f"<tr><th style='text-align:left'>{html.escape(str(unit))}</th>"
             f"<td>{int(n)}</td>{''.join(cells)}</tr>"

@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from cyclolib.explore import ExploreError, Explorer, mark_thresholds, task_status
+from cyclolib.explore import ExploreError, Explorer, mark_thresholds, task_statuses
 
 
 def test_region_summary_by_hand(explorer):
@@ -77,11 +77,29 @@ def test_task_status_boundaries():
         (28.5, "В", "uncertain"),
         (28.49, "В", "insufficient"),
         (80.0, None, "unknown"),
+        (80.0, "", "unknown"),
         (np.nan, "Б", "unknown"),
     ]
-    for pct, level, expected in cases:
-        assert task_status(pct, level, 10, min_group=10) == expected, (pct, level)
-    assert task_status(99.0, "Б", 9, min_group=10) == "small"
+    pct, level, expected = zip(*cases, strict=True)
+    assert task_statuses(pct, level, 10, min_group=10).tolist() == list(expected)
+    assert task_statuses([99.0], ["Б"], [9], min_group=10).tolist() == ["small"]
+
+
+def test_task_status_is_the_formula_library_reading():
+    from cyclolib.indicators import formulas
+
+    pct = [10.0, 29.0, 58.0, 61.0, 95.0]
+    level = ["Б", "П", "Б", "В", "П"]
+    reference = formulas.task_status(pct, level).tolist()
+    assert task_statuses(pct, level, 50, min_group=10).tolist() == reference
+
+
+def test_task_status_unknown_level_code():
+    with pytest.raises(ExploreError) as err:
+        task_statuses([50.0], ["X"], 20, min_group=10)
+    assert str(err.value) == (
+        "Уровень сложности задания должен быть Б, П или В, получено X"
+    )
 
 
 def test_heatmap_rows_are_units_and_total(explorer):
