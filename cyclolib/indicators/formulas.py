@@ -80,6 +80,8 @@ PRODUCES: dict[str, tuple[str, ...]] = {
         "success_pct_change_p",
         "quality_pct_change",
         "quality_pct_change_p",
+        "mark_2_pct_change",
+        "mark_2_pct_change_p",
     ),
     "equity": ("between_school_pct", "school_gap_top_bottom", "urban_rural_gap"),
 }
@@ -955,6 +957,7 @@ def dynamics_from_sums(now, before, by, *, confidence, min_group_size):
     for ind, cols in (
         ("success_pct", ("n3", "n4", "n5")),
         ("quality_pct", ("n4", "n5")),
+        ("mark_2_pct", ("n2",)),
     ):
         k1 = sum(m[c] for c in cols)
         k0 = sum(m[f"{c}_0"] for c in cols)
@@ -967,7 +970,7 @@ def dynamics_from_sums(now, before, by, *, confidence, min_group_size):
 
 
 def dynamics(now, before, *, by=None, confidence=None, min_group_size=None):
-    """Change of mean % of maximum, success and quality from the previous year.
+    """Change of mean % of maximum, success, quality and «2» from the previous year.
 
     Parameters
     ----------
@@ -985,7 +988,8 @@ def dynamics(now, before, *, by=None, confidence=None, min_group_size=None):
         * ``mean_score_pct_change`` — :math:`\\bar x_1 - \\bar x_0` in points
           of percent, Welch's interval; ``mean_score_pct_change_p`` — the
           two-sided p-value of Welch's t test;
-        * ``success_pct_change``, ``quality_pct_change`` —
+        * ``success_pct_change``, ``quality_pct_change``,
+          ``mark_2_pct_change`` (the share of «2») —
           :math:`100(\\hat p_1-\\hat p_0)`, Wald interval;
           ``*_change_p`` — p of the pooled two-proportion z test.
 

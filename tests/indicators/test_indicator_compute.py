@@ -92,8 +92,8 @@ def test_dynamics_by_hand(tiny):
 
 
 def test_equity_by_hand(tiny):
-    # urban_rural_gap is still under review: compute every status.
-    v = compute_values(tiny, approved_only=False)
+    # urban_rural_gap is approved: a plain computation gives it.
+    v = compute_values(tiny)
     # Urban A: scores 5,4,3,2 → 70 %; rural B and C: 1,1,2,3,5 → 48 %.
     gap = _one(v, "region", "R", "urban_rural_gap")
     assert gap["value"] == pytest.approx(70 - 48)
@@ -101,10 +101,24 @@ def test_equity_by_hand(tiny):
 
 
 def test_draft_indicators_are_not_computed(tiny):
+    # mark_2_pct_change is a local candidate under review (params/indicators.yaml)
     v = compute_values(tiny)
-    assert "journal_diff2_pct" not in set(v["indicator"])
+    assert "mark_2_pct_change" not in set(v["indicator"])
+    assert {"journal_diff2_pct", "urban_rural_gap"} <= set(v["indicator"])
     everything = compute_values(tiny, approved_only=False)
-    assert "journal_diff2_pct" in set(everything["indicator"])
+    # Region «2»: 2 of 9 in 2021 against 1 of 4 in 2020 (marks 2,3,3,5).
+    row = _one(everything, "region", "R", "mark_2_pct_change")
+    assert row["value"] == pytest.approx(200 / 9 - 25)
+
+
+def test_journal_diff2_by_hand(tiny):
+    # 2021 pairs (mark, journal) of tiny_indicators.py with both marks: 8;
+    # two marks or more apart: (3, 5) in A and (2, 4) in B → 25 %.
+    v = compute_values(tiny)
+    row = _one(v, "region", "R", "journal_diff2_pct")
+    assert row["value"] == pytest.approx(25.0) and row["n"] == 8
+    # School B: (2, 3), (2, 4) → 1 of 2.
+    assert _one(v, "school", "B", "journal_diff2_pct")["value"] == pytest.approx(50)
 
 
 def test_levels_argument_is_checked(tiny):
@@ -265,8 +279,6 @@ def test_sql_values_equal_the_pandas_formulas(tiny):
         ]
     )
     assert expected["indicator"].str.startswith("kes_").any()
-    # journal_diff2_pct is under review, so not computed
-    expected = expected[expected["indicator"] != "journal_diff2_pct"]
     merged = expected.merge(region, on=["indicator", "task"], suffixes=("", "_sql"))
     assert len(merged) == len(expected)
     for col in ("value", "ci_low", "ci_high"):

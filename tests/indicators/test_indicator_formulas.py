@@ -257,6 +257,13 @@ def test_dynamics_against_scipy():
     assert _value(out, "mean_score_pct_change_p")["value"] == pytest.approx(ref.pvalue)
     # Quality 4/5 against 1/4: +55 percentage points.
     assert _value(out, "quality_pct_change")["value"] == pytest.approx(55.0)
+    # «2»: 0/5 against 1/4; pooled z test by hand, p̂ = 1/9.
+    pooled = 1 / 9
+    z = (0 - 0.25) / np.sqrt(pooled * (1 - pooled) * (1 / 5 + 1 / 4))
+    assert _value(out, "mark_2_pct_change")["value"] == pytest.approx(-25.0)
+    assert _value(out, "mark_2_pct_change_p")["value"] == pytest.approx(
+        2 * stats.norm.sf(abs(z))
+    )
 
 
 def test_icc1_matches_shrout_fleiss():

@@ -155,7 +155,7 @@ def test_rating_form_errors_in_xlsx(tmp_path):
 
 def test_acts_list_and_matrix():
     acts = stage2.approval_acts()
-    assert list(acts["count"]) == [33, 3]
+    assert list(acts["count"]) == [34, 4]
     listed = stage2.consolidated_list()
     assert len(listed) == acts["count"].sum()
     assert listed["source_level"].iloc[0] == "федеральный"
@@ -167,3 +167,8 @@ def test_acts_list_and_matrix():
     assert set(inherited["source_level"]) == {"федеральный", "региональный"}
     draft = stage2.local_draft(level="region")
     assert "urban_rural_gap" in set(draft["indicator"])
+    # The local candidates still on their way to approval
+    pending = draft.loc[draft["status"] != "утверждён", "indicator"]
+    assert set(pending) == {"mark_2_pct_change", "mark_2_pct_change_p"}
+    assert "mark_2_pct_change" not in set(listed["indicator"])
+    assert "journal_diff2_pct" in set(inherited["indicator"])
