@@ -247,20 +247,64 @@ def data_fingerprint(con) -> str:
 
 
 def code_fingerprint() -> str:
-    """A hash of the suite's code and parameters: a change redoes the reports."""
+    """A hash of the suite's code and parameters: a change redoes the reports.
+
+    Covers the library's Python files, the report templates and every file
+    under ``params/`` (its sub-folders too: the experts' rating forms), each
+    by its path inside its folder and its bytes.
+    """
     digest = hashlib.sha256(__version__.encode())
-    files = sorted((ROOT / "cyclolib").rglob("*.py")) + sorted(
-        Path(PARAMS_DIR).glob("*.yaml")
-    )
-    files += sorted((Path(__file__).parent / "templates").rglob("*.*"))
-    for path in files:
-        digest.update(str(path.name).encode())
-        digest.update(path.read_bytes())
+    roots = [
+        (ROOT, sorted((ROOT / "cyclolib").rglob("*.py"))),
+        (Path(PARAMS_DIR), sorted(_files(Path(PARAMS_DIR)))),
+        (ROOT, sorted((Path(__file__).parent / "templates").rglob("*.*"))),
+    ]
+    for root, files in roots:
+        for path in files:
+            digest.update(path.relative_to(root).as_posix().encode())
+            digest.update(path.read_bytes())
     return digest.hexdigest()
 
 
-def cache_key(notebook: Path, parameters: dict[str, Any], data: str, code: str) -> str:
-    """The key of a report: notebook, content parameters, data and code."""
+def _files(folder: Path) -> Iterator[Path]:
+    """Every file under a folder, hidden ones and caches left out."""
+    for path in folder.rglob("*"):
+        parts = path.relative_to(folder).parts
+        if any(p.startswith(".") or p == "__pycache__" for p in parts):
+            continue
+        if path.is_file():
+            yield path
+
+
+def unit_inputs(year: int, unit_id: str) -> str:
+    """A hash of what a unit's reports read besides the database and params.
+
+    That is the expert's conclusions of the unit and year
+    (``data/conclusions/<year>/<unit_id>.yaml`` or under
+    ``$CYCLO_CONCLUSIONS``): writing, editing or removing them redoes the
+    unit's reports.
+    """
+    from ..analysis.conclusions import conclusions_path
+
+    path = conclusions_path(year, unit_id)
+    try:
+        content = path.read_bytes()
+    except OSError:
+        return "нет"
+    return hashlib.sha256(content).hexdigest()
+
+
+def cache_key(
+    notebook: Path,
+    parameters: dict[str, Any],
+    data: str,
+    code: str,
+    inputs: str = "",
+) -> str:
+    """The key of a report: notebook, parameters, data, code, the unit's files.
+
+    ``inputs`` is :func:`unit_inputs` of the report's unit.
+    """
     content = {k: v for k, v in parameters.items() if k not in _NOT_CONTENT}
     payload = json.dumps(
         {
@@ -268,6 +312,7 @@ def cache_key(notebook: Path, parameters: dict[str, Any], data: str, code: str) 
             "parameters": content,
             "data": data,
             "code": code,
+            "inputs": inputs,
         },
         sort_keys=True,
         ensure_ascii=False,
@@ -351,6 +396,7 @@ def plan(
     batch = Batch(jobs=[])
     for unit in chosen:
         folder = out / str(year) / unit.level / _safe(unit.unit_id)
+        inputs = unit_inputs(year, unit.unit_id)
         for path in notebook_paths:
             parameters = {
                 "level": unit.level,
@@ -360,7 +406,7 @@ def plan(
                 "public": public,
                 "report_date": report_date,
             }
-            key = cache_key(path, parameters, data, code)
+            key = cache_key(path, parameters, data, code, inputs)
             job = Job(
                 notebook=str(path),
                 stage=path.stem,

@@ -329,3 +329,58 @@ def test_a_failing_unit_keeps_its_notebook_under_the_papermill_engine(
         for c in kept.cells
         for o in c.get("outputs", [])
     )
+
+
+def test_edited_conclusions_redo_the_reports_of_their_unit_only(
+    make_reports, fixed_code, tmp_path, monkeypatch
+):
+    folder = tmp_path / "conclusions"
+    monkeypatch.setenv("CYCLO_CONCLUSIONS", str(folder))
+    kws = {"unit_ids": ["sch000101", "sch000102"], "stages": ["0", "5"]}
+    assert len(make_reports(**kws).jobs) == 4
+    assert make_reports(**kws).jobs == []
+    # The expert writes the conclusions of one school, then edits them
+    path = folder / "2024" / "sch000101.yaml"
+    path.parent.mkdir(parents=True)
+    for text in ("Результаты ниже региона.", "Результаты на уровне региона."):
+        path.write_text(f"summary: {text}\n", encoding="utf-8")
+        batch = make_reports(**kws)
+        assert [(j.unit["unit_id"], j.stage) for j in batch.jobs] == [
+            ("sch000101", "00-cyclogram"),
+            ("sch000101", "05-analysis"),
+        ]
+        assert sorted((o.unit_id, o.status) for o in batch.skipped) == [
+            ("sch000102", "skipped"),
+            ("sch000102", "skipped"),
+        ]
+        (analysis,) = [
+            o.html
+            for o in batch.outcomes
+            if (o.unit_id, o.stage) == ("sch000101", "05-analysis")
+        ]
+        assert text in _page(analysis)
+    assert make_reports(**kws).jobs == []
+    # Removed conclusions are a change too
+    path.unlink()
+    assert len(make_reports(**kws).jobs) == 2
+
+
+def test_every_file_under_params_is_in_the_code_fingerprint(tmp_path, monkeypatch):
+    params = tmp_path / "params"
+    shutil.copytree(runner.PARAMS_DIR, params)
+    monkeypatch.setattr(runner, "PARAMS_DIR", params)
+    before = runner.code_fingerprint()
+    assert runner.code_fingerprint() == before
+    # An expert's rating form, a new file in a sub-folder, a YAML file
+    form = next((params / "experts").glob("*.csv"))
+    form.write_text(form.read_text(encoding="utf-8") + "\n", encoding="utf-8")
+    after_form = runner.code_fingerprint()
+    (params / "experts" / "round2").mkdir()
+    (params / "experts" / "round2" / "ratings.csv").write_text("эксперт\n")
+    after_new = runner.code_fingerprint()
+    (params / "settings.yaml").write_text(
+        (params / "settings.yaml").read_text(encoding="utf-8") + "# note\n",
+        encoding="utf-8",
+    )
+    after_yaml = runner.code_fingerprint()
+    assert len({before, after_form, after_new, after_yaml}) == 4
