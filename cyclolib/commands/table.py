@@ -4,6 +4,7 @@ A table is either a view of the exploration panel for one unit and form
 (``summary``, ``units``, ``tasks``, ``heatmap``, ``distribution``, ``compare`` or
 ``all``), computed as the panel shows it, or a table of the database
 (``schools``, ``indicator_values``, ``rejects`` …), written whole or for one year.
+Either way the sheet has Russian headings, fitted widths and percent formats.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from .. import db
 from ..cli import add_db_argument
 from ..explore import LEVELS, ExploreError, Explorer, save_tables
 from ..explore.panel import VIEWS, view_tables
+from ..explore.tables import TABLE_NAMES, from_database
 
 HELP = "сохранить любую таблицу в оформленный XLSX"
 
@@ -103,13 +105,17 @@ def panel_tables(con, args: argparse.Namespace) -> dict:
 
 
 def database_table(con, name: str, year: int) -> dict:
-    """A whole table of the database (one year of it when it has a year)."""
+    """A whole table of the database (one year of it when it has a year).
+
+    The sheet has the table's Russian name and headings (see
+    :mod:`cyclolib.explore.tables`), percent values shown as such.
+    """
     columns = db.table_columns(con, name)
     if "year" in columns and year:
         frame = con.execute(f'SELECT * FROM "{name}" WHERE year = ?', [year]).df()
     else:
         frame = con.execute(f'SELECT * FROM "{name}"').df()
-    return {name: frame}
+    return {TABLE_NAMES.get(name, name): from_database(frame, name)}
 
 
 def run(args: argparse.Namespace) -> int:

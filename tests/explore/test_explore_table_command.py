@@ -92,8 +92,103 @@ def test_heatmap_for_other_subject(db_path, tmp_path):
 def test_database_table(db_path, tmp_path):
     out = tmp_path / "schools.xlsx"
     assert main(["table", "schools", "--db", db_path, "-o", str(out)]) == 0
-    sheet = openpyxl.load_workbook(out)["schools"]
+    book = openpyxl.load_workbook(out)
+    assert book.sheetnames == ["Школы"]
+    sheet = book["Школы"]
+    assert header(sheet) == [
+        "Логин ОО",
+        "Название ОО",
+        "Код муниципалитета",
+        "Код региона",
+        "Городская местность",
+        "Тип населённого пункта",
+        "Обучающихся в ОО",
+        "Социальный индекс",
+    ]
     assert [sheet.cell(r, 1).value for r in (2, 3, 4)] == ["s1", "s2", "s3"]
+    # The social index of s3 as a number with two decimals, not a percent
+    assert sheet.cell(4, 8).value == pytest.approx(-0.8)
+    assert sheet.cell(4, 8).number_format == "0.00"
+    assert sheet.cell(1, 1).font.bold and sheet.freeze_panes == "A2"
+    assert sheet.column_dimensions["F"].width >= len("Тип населённого пункта") * 0.9
+
+
+def test_indicator_values_percent_rows(tiny_con, tmp_path):
+    import pandas as pd
+
+    from cyclolib import db
+
+    # A percent indicator (unit «%» in params/indicators.yaml) and a count
+    db.append(
+        tiny_con,
+        "indicator_values",
+        pd.DataFrame(
+            {
+                "year": 2024,
+                "study": "vpr",
+                "subject": "ma",
+                "grade": 4,
+                "level": "region",
+                "unit_id": "r1",
+                "unit_name": "Тестовая область",
+                "indicator": ["quality_pct", "participants"],
+                "task": "",
+                "value": [57.8, 12.0],
+                "n": 12,
+                "ci_low": [30.1, None],
+                "ci_high": [82.0, None],
+                "small_group": False,
+            }
+        ),
+    )
+    path = tiny_con.execute("PRAGMA database_list").fetchall()[0][2]
+    tiny_con.close()
+    out = tmp_path / "values.xlsx"
+    assert main(["table", "indicator_values", "--db", path, "-o", str(out)]) == 0
+    sheet = openpyxl.load_workbook(out)["Значения показателей"]
+    head = header(sheet)
+    assert head[:10] == [
+        "Год",
+        "Исследование",
+        "Предмет",
+        "Класс (параллель)",
+        "Уровень",
+        "Код единицы",
+        "Единица",
+        "Показатель",
+        "Задание, код, уровень или балл",
+        "Значение",
+    ]
+    value, low = head.index("Значение") + 1, head.index("Нижняя граница интервала") + 1
+    assert sheet.cell(2, 8).value == "quality_pct"
+    assert sheet.cell(2, value).value == pytest.approx(57.8)
+    assert sheet.cell(2, value).number_format == '0.0"%"'
+    assert sheet.cell(2, low).number_format == '0.0"%"'
+    # The count of participants is no percent
+    assert sheet.cell(3, value).value == 12
+    assert "%" not in sheet.cell(3, value).number_format
+
+
+def test_every_database_column_has_a_russian_heading(tmp_path):
+    import re
+
+    from cyclolib import db
+    from cyclolib.explore.tables import TABLE_NAMES, headings
+
+    con = db.connect(tmp_path / "empty.duckdb")
+    tables = [
+        r[0]
+        for r in con.execute(
+            "SELECT table_name FROM information_schema.tables"
+        ).fetchall()
+    ]
+    cyrillic = re.compile("[а-яё]", re.IGNORECASE)
+    for table in tables:
+        assert cyrillic.search(TABLE_NAMES[table]), table
+        names = headings(table)
+        for column in db.table_columns(con, table):
+            assert cyrillic.search(names.get(column, "")), (table, column)
+    con.close()
 
 
 def test_unknown_table_message(db_path, capsys):
