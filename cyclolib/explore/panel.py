@@ -19,6 +19,7 @@ import duckdb
 import numpy as np
 import pandas as pd
 
+from .. import config
 from ..config import load_params
 from . import figures
 from .core import LEVEL_NAMES, LEVELS, ExploreError, Explorer, Selection
@@ -157,6 +158,15 @@ def view_figure(
     raise ExploreError(f"Неизвестный вид «{view}»")
 
 
+def save_folder() -> Path:
+    """Where the panel saves tables: ``reports-private/explore``.
+
+    Outside ``reports/``, which is published, and ignored by git: a table
+    saved from the panel may hold groups too small to publish.
+    """
+    return config.reports_root(public=False) / "explore"
+
+
 def _put(widget, options: list, value) -> None:
     """Set a drop-down's options (only when they changed) and its value."""
     options = tuple(options)
@@ -242,7 +252,8 @@ class Panel:
     public : bool
         Hide groups under ``min_group_size`` in the tables.
     out_dir : str or Path
-        Where :meth:`save_xlsx` writes (``reports/explore`` by default).
+        Where :meth:`save_xlsx` writes; by default :func:`save_folder`
+        (``reports-private/explore``, never published).
 
     Attributes
     ----------
@@ -581,15 +592,28 @@ class Panel:
     def save_xlsx(self, path: str | Path | None = None) -> Path:
         """Write the tables shown to a formatted XLSX; returns the file.
 
-        By default ``<out_dir>/<unit>-<form>-<view>.xlsx``.
+        By default ``<out_dir>/<unit>-<form>-<view>.xlsx``, with ``out_dir``
+        :func:`save_folder` unless given.
+
+        Raises
+        ------
+        ExploreError
+            When tables with small groups (not public mode) would be written
+            inside the published reports folder ``reports/``.
         """
         if path is None:
-            from ..config import REPORTS_DIR
-
             sel = self.selection
-            folder = self.out_dir or REPORTS_DIR / "explore"
+            folder = self.out_dir or save_folder()
             safe = sel.unit_id.replace("/", "_")
             path = folder / f"{safe}-{sel.form_id}-{self.view_w.value}.xlsx"
+        path = Path(path)
+        published = config.REPORTS_DIR.resolve()
+        if not self.public and path.resolve().is_relative_to(published):
+            raise ExploreError(
+                f"Файл {path}: таблицы с группами меньше {self.explorer.min_group} "
+                f"участников нельзя сохранять в публикуемый каталог {published}; "
+                f"сохраните их в {save_folder()} или включите публичный режим"
+            )
         tables = self.tables
         if self.public:
             tables = {
@@ -598,7 +622,11 @@ class Panel:
         return save_tables(path, tables)
 
     def _save_clicked(self) -> None:
-        path = self.save_xlsx()
+        try:
+            path = self.save_xlsx()
+        except (ValueError, OSError) as exc:  # ExploreError too
+            self.status_w.value = f"<b>{html.escape(str(exc))}</b>"
+            return
         self.status_w.value = f"Сохранено: <code>{html.escape(str(path))}</code>"
 
     def _ipython_display_(self) -> None:

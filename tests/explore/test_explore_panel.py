@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import contextlib
+import html
 import io
 
 import pytest
 
-from cyclolib.explore import Panel
+from cyclolib.explore import ExploreError, Panel
 
 
 @pytest.fixture
@@ -180,3 +181,60 @@ def test_year_change_keeps_the_deepest_unit_that_exists(tiny_con):
     assert p.selection.form_id == "vpr-2023-ma-4"
     assert p.tables["Итоги"].loc[0, "mean_score"] == 12.0
     assert p.class_w.options == (("— все —", ""), ("без класса", "s1/-"))
+
+
+def test_default_save_folder_is_private_and_outside_the_published_tree():
+    from cyclolib import config
+    from cyclolib.explore.panel import save_folder
+
+    folder = save_folder()
+    assert folder == config.PRIVATE_REPORTS_DIR / "explore"
+    assert not folder.resolve().is_relative_to(config.REPORTS_DIR.resolve())
+    ignored = (config.ROOT / ".gitignore").read_text(encoding="utf-8").split()
+    assert "reports-private/" in ignored
+
+
+def test_save_without_a_folder_goes_to_the_private_reports(
+    explorer, tmp_path, monkeypatch
+):
+    from cyclolib import config
+
+    monkeypatch.setattr(config, "REPORTS_DIR", tmp_path / "reports")
+    monkeypatch.setattr(config, "PRIVATE_REPORTS_DIR", tmp_path / "reports-private")
+    p = quiet(lambda: Panel(explorer.con, explorer=explorer))
+    assert not p.public
+    path = p.save_xlsx()
+    assert path == tmp_path / "reports-private/explore/r1-vpr-2024-ma-4-drilldown.xlsx"
+    assert path.exists() and not (tmp_path / "reports").exists()
+
+
+def test_small_groups_are_not_saved_into_the_published_reports(
+    explorer, tmp_path, monkeypatch
+):
+    from cyclolib import config
+
+    published = tmp_path / "reports"
+    monkeypatch.setattr(config, "REPORTS_DIR", published)
+    monkeypatch.setattr(config, "PRIVATE_REPORTS_DIR", tmp_path / "private")
+    p = quiet(lambda: Panel(explorer.con, explorer=explorer, out_dir=published / "x"))
+    message = (
+        f"Файл {published / 'x/r1-vpr-2024-ma-4-drilldown.xlsx'}: таблицы с "
+        f"группами меньше 10 участников нельзя сохранять в публикуемый каталог "
+        f"{published.resolve()}; сохраните их в {tmp_path / 'private/explore'} "
+        "или включите публичный режим"
+    )
+    with pytest.raises(ExploreError) as err:
+        p.save_xlsx()
+    assert str(err.value) == message
+    # The button shows the same message and writes nothing
+    p.save_w.click()
+    assert p.status_w.value == f"<b>{html.escape(message)}</b>"
+    assert not published.exists()
+
+    # Public tables (small groups hidden) may go there
+    public = quiet(
+        lambda: Panel(
+            explorer.con, explorer=explorer, public=True, out_dir=published / "x"
+        )
+    )
+    assert public.save_xlsx().parent == published / "x"
