@@ -158,6 +158,22 @@ def view_figure(
     raise ExploreError(f"Неизвестный вид «{view}»")
 
 
+def check_views(views, view: str | None = None) -> tuple[list[str], str]:
+    """The views asked for, checked, and the one to show first.
+
+    ``view`` is shown first when it is among ``views``, else the first of them.
+    """
+    views = list(views)
+    for name in views:
+        if name not in VIEWS:
+            raise ExploreError(
+                f"Неизвестный вид «{name}»: допустимы {', '.join(VIEWS)}"
+            )
+    if not views:
+        raise ExploreError(f"Не задан ни один вид: допустимы {', '.join(VIEWS)}")
+    return views, view if view in views else views[0]
+
+
 def save_folder() -> Path:
     """Where the panel saves tables: ``reports-private/explore``.
 
@@ -248,7 +264,11 @@ class Panel:
         The form shown first (empty: the first form of the year).
     view : str
         One of ``drilldown``, ``tasks``, ``heatmap``, ``distribution``,
-        ``compare``.
+        ``compare``: the view shown first.
+    views : sequence of str
+        The views the panel offers, in order (all by default); when ``view``
+        is not among them, the first is shown. With one view the view
+        buttons are hidden.
     public : bool
         Hide groups under ``min_group_size`` in the tables.
     out_dir : str or Path
@@ -276,6 +296,7 @@ class Panel:
         subject: str = "",
         grade: int = 0,
         view: str = "drilldown",
+        views=tuple(VIEWS),
         public: bool = False,
         out_dir: str | Path | None = None,
         explorer: Explorer | None = None,
@@ -297,6 +318,7 @@ class Panel:
             raise ExploreError(
                 f"Неизвестный вид «{view}»: допустимы {', '.join(VIEWS)}"
             )
+        self.views, view = check_views(views, view)
         self.tables: dict[str, pd.DataFrame] = {}
         self.figure = None
         self._busy = False
@@ -317,8 +339,10 @@ class Panel:
         self.drill_w = dd("Перейти к единице ниже")
         self.up_w = w.Button(description="На уровень выше", icon="arrow-up")
         self.view_w = w.ToggleButtons(
-            options=[(label, key) for key, label in VIEWS.items()], value=view
+            options=[(VIEWS[key], key) for key in self.views], value=view
         )
+        if len(self.views) == 1:
+            self.view_w.layout.display = "none"
         self.save_w = w.Button(description="Сохранить XLSX", icon="download")
         self.status_w = w.HTML()
         self.output = w.Output()
@@ -499,6 +523,11 @@ class Panel:
         form_id = self._form(study, subject, grade)
         self.selection = self._valid(chain, form_id)
         if view is not None:
+            if view not in self.views:
+                raise ExploreError(
+                    f"Вид «{view}» не показывается этой панелью: допустимы "
+                    f"{', '.join(self.views)}"
+                )
             self._busy = True
             self.view_w.value = view
             self._busy = False
@@ -719,7 +748,8 @@ def panel(
         Widgets (True) or the static view (False); by default
         :func:`is_interactive`.
     views : sequence of str
-        The views of the static view, in order.
+        The views offered, in order: the buttons of the panel, the sections of
+        the static view.
 
     Returns
     -------
@@ -792,6 +822,7 @@ def _panel_or_static(
         raise ExploreError(
             f"Неизвестный уровень «{level}»: допустимы {', '.join(LEVELS)}"
         )
+    views, view = check_views(views, view)
     if interactive is None:
         interactive = is_interactive()
     if interactive:
@@ -804,6 +835,7 @@ def _panel_or_static(
             subject=subject,
             grade=grade,
             view=view,
+            views=views,
             public=public,
             explorer=explorer,
         )

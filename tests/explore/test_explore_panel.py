@@ -238,3 +238,39 @@ def test_small_groups_are_not_saved_into_the_published_reports(
         )
     )
     assert public.save_xlsx().parent == published / "x"
+
+
+def test_views_argument_limits_the_panel(explorer):
+    from cyclolib.explore import panel as make_panel
+
+    # Notebook 04: the units only, no view buttons
+    one = quiet(lambda: make_panel(explorer, interactive=True, views=["drilldown"]))
+    assert isinstance(one, Panel)
+    assert one.view_w.options == (("Единицы", "drilldown"),)
+    assert one.view_w.layout.display == "none"
+    assert list(one.tables) == ["Итоги", "Единицы"]
+
+    # Notebook 05: three views; the default view is not among them
+    views = ["heatmap", "distribution", "compare"]
+    three = quiet(lambda: make_panel(explorer, interactive=True, views=views))
+    assert [key for _label, key in three.view_w.options] == views
+    assert three.view_w.value == "heatmap"
+    assert three.view_w.layout.display != "none"
+    assert list(three.tables) == ["Карта заданий"]
+    three.view_w.value = "compare"
+    assert list(three.tables) == ["Сравнение", "Сравнение по заданиям"]
+    with pytest.raises(ExploreError) as err:
+        three.set(view="tasks")
+    assert str(err.value) == (
+        "Вид «tasks» не показывается этой панелью: допустимы heatmap, "
+        "distribution, compare"
+    )
+
+
+def test_unknown_view_in_views(explorer):
+    with pytest.raises(ExploreError) as err:
+        quiet(lambda: Panel(explorer.con, explorer=explorer, views=["map"]))
+    assert str(err.value) == (
+        "Неизвестный вид «map»: допустимы drilldown, tasks, heatmap, "
+        "distribution, compare"
+    )
