@@ -12,11 +12,15 @@ import re
 import duckdb
 import pandas as pd
 
+from .nb import readable
+
 log = logging.getLogger(__name__)
 
 KINDS = ("region", "municipality", "school", "class", "student")
 SEARCH_COLUMNS = ["kind", "id", "name", "parent"]
 RESULTS_COLUMNS = ["study", "year", "subject", "grade", "participants"]
+#: Added by ``results_for(..., names=True)`` after :data:`RESULTS_COLUMNS`.
+RESULTS_NAME_COLUMNS = ["study_name", "subject_name"]
 
 
 #: Words of one query at most: each adds a condition to every unit's match.
@@ -185,7 +189,9 @@ _FILTERS = {
 }
 
 
-def results_for(con: duckdb.DuckDBPyConnection, kind: str, id: str) -> pd.DataFrame:
+def results_for(
+    con: duckdb.DuckDBPyConnection, kind: str, id: str, *, names: bool = False
+) -> pd.DataFrame:
     """What results a unit has: one row per form with its number of participants.
 
     Parameters
@@ -197,6 +203,8 @@ def results_for(con: duckdb.DuckDBPyConnection, kind: str, id: str) -> pd.DataFr
         (the ``kind`` column of :func:`search`).
     id : str
         The unit's id (the ``id`` column of :func:`search`).
+    names : bool
+        Also give the Russian names of the study and the subject.
 
     Returns
     -------
@@ -204,6 +212,10 @@ def results_for(con: duckdb.DuckDBPyConnection, kind: str, id: str) -> pd.DataFr
         Columns ``study, year, subject, grade, participants``, where
         ``participants`` counts the results of participants who were present
         (absent ones are not counted). Sorted by year, study, subject and grade.
+        With ``names``, then ``study_name`` (the short name of
+        ``params/studies.yaml``: ВПР) and ``subject_name`` (the name of
+        ``params/subjects.yaml``: Математика); a code without a name is
+        repeated as it is.
     """
     if kind not in _FILTERS:
         raise ValueError(
@@ -217,4 +229,8 @@ def results_for(con: duckdb.DuckDBPyConnection, kind: str, id: str) -> pd.DataFr
         GROUP BY ALL
         ORDER BY f.year, f.study_id, f.subject, f.grade
     """
-    return con.execute(query, {"id": str(id)}).df()[RESULTS_COLUMNS]
+    frame = con.execute(query, {"id": str(id)}).df()[RESULTS_COLUMNS]
+    if not names:
+        return frame
+    named = readable(frame[["study", "subject"]])
+    return frame.assign(study_name=named["study"], subject_name=named["subject"])

@@ -12,7 +12,13 @@ from pathlib import Path
 import pytest
 
 from cyclolib.loaders import load_paths
-from cyclolib.search import query_words, results_for, search
+from cyclolib.search import (
+    RESULTS_COLUMNS,
+    RESULTS_NAME_COLUMNS,
+    query_words,
+    results_for,
+    search,
+)
 
 sys.path.insert(0, str(Path(__file__).parent / "loaders"))
 from loader_files import SCHOOLS_CSV  # noqa: E402
@@ -153,6 +159,42 @@ def test_results_for_counts_present_participants(tiny):
     assert results_for(tiny, "school", "sch229999").empty
 
 
+def test_results_for_adds_russian_names_without_renaming(tiny, tmp_path):
+    # Reference: params/studies.yaml names vpr «ВПР», params/subjects.yaml
+    # names ma «Математика» and ru «Русский язык»; «diag» is in neither.
+    (tmp_path / "more.csv").write_text(
+        "study,year,subject,grade,school_id,student_code,primary_score\n"
+        "diag,2021,ru,4,sch220001,40001,7\n",
+        encoding="utf-8",
+    )
+    assert load_paths(tiny, [tmp_path / "more.csv"]).exit_status == 0
+    plain = results_for(tiny, "school", "sch220001")
+    assert list(plain.columns) == RESULTS_COLUMNS
+    named = results_for(tiny, "school", "sch220001", names=True)
+    assert list(named.columns) == RESULTS_COLUMNS + RESULTS_NAME_COLUMNS
+    assert named.to_dict("records") == [
+        {
+            "study": "diag",
+            "year": 2021,
+            "subject": "ru",
+            "grade": 4,
+            "participants": 1,
+            "study_name": "diag",
+            "subject_name": "Русский язык",
+        },
+        {
+            "study": "vpr",
+            "year": 2021,
+            "subject": "ma",
+            "grade": 4,
+            "participants": 2,
+            "study_name": "ВПР",
+            "subject_name": "Математика",
+        },
+    ]
+    assert results_for(tiny, "school", "sch229999", names=True).empty
+
+
 def test_bad_arguments_are_explained(tiny):
     with pytest.raises(ValueError) as err:
         results_for(tiny, "город", "x")
@@ -178,7 +220,13 @@ def test_cyclo_search_prints_both_tables(tiny, tmp_path, capsys):
     assert main(["search", "семёновская", "--db", path[0]]) == 0
     out = capsys.readouterr().out
     assert out.startswith("Найдено по запросу «семёновская»: 1\n")
-    assert "Результаты: школа sch220002 «МКОУ Семёновская СОШ»" in out
+    # The results table names the study and the subject in Russian, not by code.
+    assert out.endswith(
+        "\nРезультаты: школа sch220002 «МКОУ Семёновская СОШ»\n"
+        "исследование  год    предмет  класс  участников\n"
+        "         ВПР 2021 Математика      4           0\n"
+    )
+    assert "vpr" not in out and " ma " not in out
     assert main(["search", "нет-такого", "--db", path[0]]) == 1
     assert "По запросу «нет-такого» ничего не найдено." in capsys.readouterr().out
     # Several words without quotes in the shell: one query.

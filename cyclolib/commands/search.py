@@ -20,6 +20,16 @@ KIND_NAMES = {
 }
 
 
+# Columns of the results table as printed: names, not codes, of study and subject.
+RESULT_HEADERS = {
+    "study_name": "исследование",
+    "year": "год",
+    "subject_name": "предмет",
+    "grade": "класс",
+    "participants": "участников",
+}
+
+
 def _short(text: str, width: int = 60) -> str:
     """Long official names cut to fit a terminal line."""
     return text if len(text) <= width else text[: width - 1] + "…"
@@ -59,13 +69,13 @@ def run(args: argparse.Namespace) -> int:
         print(f"Найдено по запросу «{text}»: {len(found)}")
         print(shown.to_string(index=False))
         for row in found.head(5).itertuples(index=False):
-            results = results_for(con, row.kind, row.id)
+            results = results_for(con, row.kind, row.id, names=True)
             print(f"\nРезультаты: {KIND_NAMES[row.kind]} {row.id} «{row.name}»")
             if results.empty:
                 print("  результатов нет")
                 continue
-            results.columns = ["исследование", "год", "предмет", "класс", "участников"]
-            print(results.to_string(index=False))
+            table = results[list(RESULT_HEADERS)].rename(columns=RESULT_HEADERS)
+            print(table.to_string(index=False))
         if len(found) > 5:
             print("\nРезультаты показаны для первых пяти найденных единиц.")
     except ValueError as exc:
