@@ -201,23 +201,153 @@ def declared_actions(name: str) -> list[argparse.Action]:
     return sub._actions  # noqa: SLF001
 
 
-@pytest.mark.parametrize("name", ["load", "search", "synth"])
+# Commands whose help has an argument without a Russian description; the mark
+# goes when cyclolib/commands/<name>.py describes them.
+HELP_GAPS = {
+    "export": "--study: codes only («vpr, oge, ege, …»)",
+    "table": "--study, --subject: codes only; --grade: no help at all",
+}
+
+
+@pytest.mark.parametrize("name", list(COMMANDS))
 def test_help_is_in_russian(name, capsys, monkeypatch):
     text = command_help(name, capsys, monkeypatch)
     assert text.startswith(f"использование: cyclo {name} ")
     # The command's one-line description, then the two Russian sections.
     assert f"\n\n{COMMANDS[name][1]}\n" in text
-    sections = [line for line in text.splitlines() if line.endswith(":")]
+    sections = [
+        line
+        for line in text.splitlines()
+        if line.endswith(":") and not line.startswith(" ")
+    ]
     assert sections[-1] == "параметры:"
+    assert set(sections) <= {"аргументы:", "параметры:"}
     assert "  -h, --help" in text and "показать эту справку и выйти" in text
     assert not [phrase for phrase in ENGLISH if phrase in text.lower()]
-    # Every argument the command declares is listed with a Russian help line.
+    # Every argument the command declares is listed, with its help line.
     flat = re.sub(r"\s+", " ", text)
     for action in declared_actions(name):
         label = action.option_strings[-1] if action.option_strings else action.metavar
         assert label in text, label
-        assert re.search("[а-яА-Я]", action.help), label
-        assert re.sub(r"\s+", " ", action.help % vars(action)) in flat, label
+        if action.help:
+            assert re.sub(r"\s+", " ", action.help % vars(action)) in flat, label
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        pytest.param(
+            name,
+            marks=pytest.mark.xfail(
+                strict=True, raises=AssertionError, reason=HELP_GAPS[name]
+            ),
+        )
+        if name in HELP_GAPS
+        else name
+        for name in COMMANDS
+    ],
+)
+def test_every_argument_has_a_russian_help_line(name):
+    missing = [
+        action.option_strings[-1] if action.option_strings else action.metavar
+        for action in declared_actions(name)
+        if not re.search("[а-яА-ЯёЁ]", action.help or "")
+    ]
+    assert missing == []
+
+
+def test_main_help_and_version(capsys, monkeypatch):
+    monkeypatch.setenv("COLUMNS", "100")
+    assert main([]) == 0
+    text = capsys.readouterr().out
+    assert text.startswith("использование: cyclo [-h] [--version] [-v] КОМАНДА ...")
+    assert "\nпараметры:\n" in text and "\nкоманды:\n" in text
+    assert not [phrase for phrase in ENGLISH if phrase in text.lower()]
+    for name, (_module, help_text) in COMMANDS.items():
+        assert re.search(rf"\n    {name} +{re.escape(help_text)}\n", text), name
+        assert re.search("[а-яА-Я]", help_text), name
+    with pytest.raises(SystemExit) as stop:
+        main(["--version"])
+    assert stop.value.code == 0
+    assert re.fullmatch(r"cyclo \S+\n", capsys.readouterr().out)
+
+
+def test_an_interrupted_command_says_so(capsys, monkeypatch):
+    from cyclolib.commands import search
+
+    def interrupted(args):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(search, "run", interrupted)
+    assert main(["search", "школа"]) == 130
+    assert capsys.readouterr().err == "Прервано пользователем\n"
+
+
+def latin_words(message: str) -> list[str]:
+    """Latin words of an error line other than options, quoted values and names."""
+    text = re.sub(r"'[^']*'", "", message)
+    text = re.sub(r"(?<!\w)--?[\w-]+", "", text)
+    text = re.sub(rf"^cyclo( ({'|'.join(COMMANDS)}))?: ", "", text)
+    return re.findall(r"[A-Za-z]{2,}", text)
+
+
+def error_line(argv: list[str], capsys) -> str:
+    with pytest.raises(SystemExit) as stop:
+        main(argv)
+    assert stop.value.code == 2
+    err = capsys.readouterr().err
+    assert err.startswith("использование: cyclo")
+    return err.splitlines()[-1]
+
+
+@pytest.mark.parametrize(
+    ("argv", "expected"),
+    [
+        (
+            ["load"],
+            "cyclo load: ошибка: не заданы обязательные аргументы: ФАЙЛ|КАТАЛОГ",
+        ),
+        (["search", "а", "--bogus"], "cyclo: ошибка: неизвестные аргументы: --bogus"),
+        (
+            ["synth", "--format", "pdf"],
+            "cyclo synth: ошибка: аргумент --format: недопустимое значение 'pdf' "
+            "(допустимо: 'xlsx', 'csv')",
+        ),
+        (
+            ["synth", "--seed", "1.5"],
+            "cyclo synth: ошибка: аргумент --seed: недопустимое значение '1.5' "
+            "(ожидалось целое число)",
+        ),
+        (
+            ["synth", "--seed"],
+            "cyclo synth: ошибка: аргумент --seed: нужно одно значение",
+        ),
+        (
+            ["отчёты"],
+            "cyclo: ошибка: аргумент КОМАНДА: недопустимое значение 'отчёты' "
+            "(допустимо: " + ", ".join(f"'{c}'" for c in COMMANDS) + ")",
+        ),
+    ],
+)
+def test_argument_errors_are_in_russian(argv, expected, capsys):
+    line = error_line(argv, capsys)
+    assert line == expected
+    assert latin_words(line) == []
+
+
+# argparse errors that cyclolib/cli.py does not translate yet; the mark goes
+# when its _MESSAGES covers them.
+@pytest.mark.xfail(strict=True, reason="cli._MESSAGES lacks these argparse phrases")
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["synth", "--years"],  # expected at least one argument
+        ["synth", "--s", "1"],  # ambiguous option: --s could match --seed, --schools
+        ["synth", "--quirks=1"],  # ignored explicit argument '1'
+    ],
+)
+def test_more_argument_errors_are_in_russian(argv, capsys):
+    assert latin_words(error_line(argv, capsys)) == []
 
 
 def test_help_of_the_commands_names_their_arguments(capsys, monkeypatch):
