@@ -129,21 +129,34 @@ def test_default_rating_uses_approved_indicators_only():
     assert set(load_params("weights")["indicators"]) <= approved
 
 
-def _statuses() -> dict[str, str]:
-    # Reference: the statuses written in params/indicators.yaml, read as YAML
+@pytest.fixture
+def diff2_under_review(monkeypatch, tmp_path):
+    """The catalogue of params/ with journal_diff2_pct sent back for review.
+
+    Every indicator a rating can compute is approved in params/indicators.yaml;
+    the marking of an unapproved one is tested on a copy that holds one.
+    """
     import yaml
 
     from cyclolib.config import PARAMS_DIR
+    from cyclolib.indicators import catalogue
 
     with open(PARAMS_DIR / "indicators.yaml", encoding="utf-8") as fh:
-        entries = yaml.safe_load(fh)["indicators"]
-    return {e["id"]: e["status"] for e in entries}
-
-
-def test_unapproved_indicators_are_marked_in_the_method():
-    statuses = _statuses()
+        data = yaml.safe_load(fh)
+    for entry in data["indicators"]:
+        if entry["id"] == "journal_diff2_pct":
+            entry["status"] = "review"
+            entry.pop("act", None)
+    path = tmp_path / "indicators.yaml"
+    path.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+    real = catalogue.load_catalogue
+    monkeypatch.setattr(catalogue, "load_catalogue", lambda p=None: real(p or path))
+    statuses = {i.id: i.status for i in catalogue.load_catalogue()}
     assert statuses["journal_diff2_pct"] == "review"
     assert statuses["mean_score_pct"] == "approved"
+
+
+def test_unapproved_indicators_are_marked_in_the_method(diff2_under_review):
     params = {
         "indicators": {
             "mean_score_pct": {"weight": 3, "better": "higher"},
@@ -160,7 +173,7 @@ def test_unapproved_indicators_are_marked_in_the_method():
     assert "не утверждён" not in rt.rating_method()
 
 
-def test_rating_warns_of_an_unapproved_indicator(con, caplog):
+def test_rating_warns_of_an_unapproved_indicator(con, caplog, diff2_under_review):
     _schools(con, {"a": [5] * 12, "b": [10] * 12}, journal={"a": 2, "b": 5})
     params = {
         "indicators": {
