@@ -2,7 +2,9 @@
 
 1. Synthetic regions with planted inflated and low-results schools, several
    seeds: recall and precision of each objectivity sign, of all signs together
-   and of the list of schools with low results.
+   and of the list of schools with low results, under the federal rule of the
+   inflated mean and under the strict one (``inflated_mean_rule: context``),
+   and the region's objectivity index under both against the true one.
 2. Seconds and peak memory of ``objectivity_signs`` against the plain way
    (a loop over schools with ``scipy.stats.spearmanr`` and ``statistics``).
 """
@@ -46,35 +48,55 @@ def _region(folder: Path, seed: int):
     return path, planted["planted"]
 
 
+RULES = ("federal", "context")
+KINDS = ("journal_marks", "boundary_scores", "cohort_jump")
+
+
 def _detection(path: Path, planted: list[dict]) -> dict:
+    """Counts ``[found, flagged, planted]`` per rule and sign, and the indices.
+
+    Keys ``(rule, sign)``, ``(rule, "any")``, ``(rule, "kind:<kind>")`` (any
+    sign against the schools of one kind), ``(rule, "index")`` (the region's
+    objectivity index, one per year), ``("truth", "index")`` (100 − the share
+    of inflating schools) and ``"low_results"``.
+    """
     from cyclolib import db
     from cyclolib.analysis import low_results as lr
     from cyclolib.analysis import objectivity as obj
 
     con = db.connect(path, read_only=True)
-    counts = {k: [0, 0, 0] for k in [*obj.SIGNS, "any", "low_results"]}
+    counts: dict = {}
     inflated = [p for p in planted if p["category"] == "inflated"]
     for year in YEARS:
-        detail = obj.objectivity_signs(con, year=year)
         truth = {p["school_id"] for p in inflated if year in p["years"]}
-        for sign in [*obj.SIGNS, "any"]:
-            mask = detail["n_signs"] > 0 if sign == "any" else detail[sign]
-            flagged = set(detail.loc[mask, "school_id"])
-            c = counts[sign]
-            c[0] += len(flagged & truth)
-            c[1] += len(flagged)
-            c[2] += len(truth)
-        # Recall of any sign by the kind of planted inflation
-        for kind in ("journal_marks", "boundary_scores", "cohort_jump"):
-            truth = {
-                p["school_id"]
-                for p in inflated
-                if p["kind"] == kind and year in p["years"]
-            }
+        for rule in RULES:
+            detail = obj.objectivity_signs(
+                con, year=year, params={"inflated_mean_rule": rule}
+            )
             found = set(detail.loc[detail["n_signs"] > 0, "school_id"])
-            c = counts.setdefault(f"kind:{kind}", [0, 0, 0])
-            c[0] += len(found & truth)
-            c[2] += len(truth)
+            for sign in [*obj.SIGNS, "any"]:
+                mask = detail["n_signs"] > 0 if sign == "any" else detail[sign]
+                flagged = set(detail.loc[mask, "school_id"])
+                c = counts.setdefault((rule, sign), [0, 0, 0])
+                c[0] += len(flagged & truth)
+                c[1] += len(flagged)
+                c[2] += len(truth)
+            # Recall of any sign by the kind of planted inflation
+            for kind in KINDS:
+                of_kind = {
+                    p["school_id"]
+                    for p in inflated
+                    if p["kind"] == kind and year in p["years"]
+                }
+                c = counts.setdefault((rule, f"kind:{kind}"), [0, 0, 0])
+                c[0] += len(found & of_kind)
+                c[2] += len(of_kind)
+            index = obj.objectivity_index(detail, level="region")["index"].iloc[0]
+            counts.setdefault((rule, "index"), []).append(float(index))
+        schools = detail["school_id"].nunique()
+        counts.setdefault(("truth", "index"), []).append(
+            100 - 100 * len(truth) / schools
+        )
     low = lr.low_results(con, year=YEARS[-1])
     listed = set(low.loc[low["listed"], "school_id"])
     truth = {p["school_id"] for p in planted if p["category"] == "low_results"}
@@ -144,23 +166,35 @@ def _real_db(folder: Path) -> Path | None:
     return path
 
 
+def _print_rates(label: str, c: list[int], *, precision: bool = True) -> None:
+    tp, fl, pl = c
+    recall = tp / pl if pl else float("nan")
+    if not precision:
+        print(f"    {label:<46} {recall:6.2f}      —   ({tp} из {pl})")
+        return
+    prec = tp / fl if fl else float("nan")
+    print(
+        f"    {label:<46} {recall:6.2f} {prec:6.2f}   "
+        f"({tp} верных из {fl} отмеченных, посажено {pl})"
+    )
+
+
 def main() -> None:
     from cyclolib.analysis import objectivity as obj
 
-    names = {
-        **obj.SIGNS,
-        "any": "хотя бы один признак",
-        "low_results": "список ШНОР (два года подряд)",
+    names = {**obj.SIGNS, "any": "хотя бы один признак"}
+    kinds = {
+        "kind:journal_marks": "вид: завышены отметки по журналу",
+        "kind:boundary_scores": "вид: баллы сгущены на границах отметок",
+        "kind:cohort_jump": "вид: завышен 4 класс (падение в 5 классе)",
+    }
+    rules = {
+        "federal": "федеральное правило (методика 2019 года, по умолчанию)",
+        "context": "строгое правило (inflated_mean_rule: context)",
     }
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
-        kinds = {
-            "kind:journal_marks": "вид: завышены отметки по журналу",
-            "kind:boundary_scores": "вид: баллы сгущены на границах отметок",
-            "kind:cohort_jump": "вид: завышен 4 класс (падение в 5 классе)",
-        }
-        names = {**names, **kinds}
-        total = {k: [0, 0, 0] for k in names}
+        total: dict = {}
         print(
             f"Синтетические регионы: {SCHOOLS} школ, годы {YEARS}, зёрна {SEEDS}",
             flush=True,
@@ -169,27 +203,34 @@ def main() -> None:
         for seed in SEEDS:
             path, planted = _region(folder, seed)
             counts = _detection(path, planted)
-            for k, (tp, fl, pl) in counts.items():
-                t = total[k]
-                t[0], t[1], t[2] = t[0] + tp, t[1] + fl, t[2] + pl
-            any_ = counts["any"]
+            for k, c in counts.items():
+                if isinstance(k, tuple) and k[1] == "index":
+                    total.setdefault(k, []).extend(c)
+                    continue
+                t = total.setdefault(k, [0, 0, 0])
+                t[0], t[1], t[2] = t[0] + c[0], t[1] + c[1], t[2] + c[2]
+            federal, strict = counts[("federal", "any")], counts[("context", "any")]
             print(
-                f"  зерно {seed}: найдено {any_[0]} из {any_[2]} завышений, "
-                f"отмечено школ {any_[1]}",
+                f"  зерно {seed}: найдено {federal[0]} из {federal[2]} завышений, "
+                f"отмечено школ {federal[1]} (строгое правило: найдено "
+                f"{strict[0]}, отмечено {strict[1]})",
                 flush=True,
             )
             last = path
-        print("  признак: полнота (recall), точность (precision)")
-        for k, (tp, fl, pl) in total.items():
-            recall = tp / pl if pl else float("nan")
-            precision = tp / fl if fl else float("nan")
-            if k in kinds:
-                print(f"  {names[k]:<48} {recall:6.2f}    —   ({tp} из {pl})")
-                continue
-            print(
-                f"  {names[k]:<48} {recall:6.2f} {precision:6.2f}  "
-                f"({tp} верных из {fl} отмеченных, посажено {pl})"
-            )
+        for rule, title in rules.items():
+            print(f"  {title}: полнота (recall), точность (precision)")
+            for sign in [*obj.SIGNS, "any"]:
+                _print_rates(names[sign], total[(rule, sign)])
+            for kind, label in kinds.items():
+                _print_rates(label, total[(rule, kind)], precision=False)
+        truth = statistics.mean(total[("truth", "index")])
+        print(
+            "  индекс объективности региона (среднее по зёрнам и годам): "
+            f"федеральное правило {statistics.mean(total[('federal', 'index')]):.1f}, "
+            f"строгое {statistics.mean(total[('context', 'index')]):.1f}, "
+            f"истинный {truth:.1f}"
+        )
+        _print_rates("список ШНОР (два года подряд)", total["low_results"])
 
         real = _real_db(folder)
         path, year, label = (

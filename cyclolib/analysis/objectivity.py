@@ -4,6 +4,10 @@ The signs follow the federal methodology of 2019 «Уровень объекти
 образовательных результатов в субъекте Российской Федерации» and the later
 recommendations; the cut-offs live in ``params/objectivity.yaml``. Every sign is
 computed from the results table at student level, per school and form.
+
+The federal inflated mean marks every school reliably above the region's mean,
+honest strong schools too; ``inflated_mean_rule: context`` in the parameters
+gives a stricter, documented variant (see :func:`objectivity_signs`).
 """
 
 from __future__ import annotations
@@ -18,11 +22,13 @@ from scipy import stats
 
 from ..config import load_params, params_with
 from ._data import form_thresholds, observed_thresholds, student_results
+from .value_added import value_added
 
 log = logging.getLogger(__name__)
 
 __all__ = [
     "SIGNS",
+    "INFLATED_MEAN_RULES",
     "spearman_by_group",
     "iqr_bounds",
     "objectivity_signs",
@@ -39,11 +45,27 @@ SIGNS: dict[str, str] = {
     "marks_differ_2": "Расхождение с отметкой по журналу на 2 и более",
 }
 
+#: Rule of the inflated-mean sign -> its Russian description.
+INFLATED_MEAN_RULES: dict[str, str] = {
+    "federal": "нижняя граница 95 % интервала среднего балла школы выше верхней "
+    "границы интервала среднего балла региона (методика 2019 года)",
+    "context": "то же, и школа выше ожидаемого по её контексту больше, чем "
+    "различаются между собой школы в сходных условиях (строгий вариант)",
+}
+
 _KEYS = ["study", "year", "subject", "grade", "form_id", "school_id"]
 
 
 def _params(overrides: dict[str, Any] | None) -> dict[str, Any]:
     params = params_with("objectivity", overrides, what="объективности")
+    rule = params.get("inflated_mean_rule", "federal")
+    if rule not in INFLATED_MEAN_RULES:
+        raise ValueError(
+            f"Правило признака «завышенный средний балл» «{rule}» не поддерживается: "
+            f"допустимы {', '.join(INFLATED_MEAN_RULES)} "
+            "(params/objectivity.yaml, inflated_mean_rule)"
+        )
+    params["inflated_mean_rule"] = rule
     return params
 
 
@@ -143,6 +165,51 @@ def _inflated_mean(data: pd.DataFrame, z: float, min_n: int) -> pd.DataFrame:
         school["ci_low"] > school["region_ci_high"]
     )
     return school
+
+
+def _beyond_context(
+    con: duckdb.DuckDBPyConnection,
+    year: int,
+    data: pd.DataFrame,
+    params: dict[str, Any],
+) -> pd.DataFrame:
+    """Each school's value added and how far it lies beyond honest variation.
+
+    Returns ``form_id, school_id, value_added, va_se, va_tau, va_z`` for the
+    schools and forms with a value added (see :func:`objectivity_signs`).
+    """
+    columns = ["form_id", "school_id", "value_added", "va_se", "va_tau", "va_z"]
+    z95 = float(stats.norm.ppf(0.975))
+    parts = []
+    for study, grades in data.groupby("study")["grade"].unique().items():
+        subjects = sorted(data.loc[data["study"] == study, "subject"].unique())
+        va = value_added(
+            con,
+            year=year,
+            params={
+                "study": study,
+                "subjects": subjects,
+                "grades": sorted(int(g) for g in grades),
+                "min_participants": int(params["min_participants"]),
+            },
+        )
+        parts.append(va)
+    va = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame()
+    if va.empty:
+        return pd.DataFrame(columns=columns)
+
+    # Standard error of each value added from its 95 % interval
+    va["va_se"] = (va["va_high"] - va["va_low"]) / (2 * z95)
+    va = va[va["va_se"] > 0].copy()
+
+    # Between-school variance of the value added within each form, by moments
+    va["w"] = 1 / va["va_se"] ** 2
+    va["wq"] = va["w"] * va["value_added"] ** 2
+    sums = va.groupby("form_id").agg(k=("w", "size"), w=("w", "sum"), q=("wq", "sum"))
+    tau2 = ((sums["q"] - sums["k"]) / sums["w"]).clip(lower=0)
+    va["va_tau"] = va["form_id"].map(np.sqrt(tau2))
+    va["va_z"] = va["value_added"] / np.sqrt(va["va_tau"] ** 2 + va["va_se"] ** 2)
+    return va[columns]
 
 
 def _boundary_peaks(data: pd.DataFrame, alpha: float, min_pairs: int) -> pd.DataFrame:
@@ -281,7 +348,15 @@ def objectivity_signs(
         - ``study, year, subject, grade, form_id, school_id, municipality_id``;
         - ``n, mean, sd, ci_low, ci_high``: participants and the 95 % interval of
           the school's mean primary score; ``region_mean, region_ci_high``: the
-          same for all participants of the region; ``inflated_mean``;
+          same for all participants of the region; ``inflated_mean_federal``
+          (the sign of the 2019 methodology);
+        - ``value_added, va_se, va_tau, va_z, above_context``: the school's
+          difference from the result expected from its context
+          (:func:`cyclolib.analysis.value_added.value_added`), its standard
+          error, the between-school spread of the form's values added, the
+          standardised distance and whether it passes the strict limit;
+          ``inflated_mean``: the sign by the rule in force
+          (``inflated_mean_rule``);
         - ``n_pairs, spearman_r, contradicts_marks``: Spearman's r_s between
           journal mark and primary score;
         - ``s4_prev, s5, k_ratio, k_low, k_high, cohort_fall, cohort_rise,
@@ -301,7 +376,19 @@ def objectivity_signs(
 
     - inflated mean: x̄ ± z·s/√m for the school's m participants and for the
       region's n participants; marked when the school's lower bound exceeds the
-      region's upper bound;
+      region's upper bound (``inflated_mean_rule: federal``, the default);
+    - the strict variant (``inflated_mean_rule: context``) marks the inflated
+      mean only when the school is also above the result expected from its
+      context by more than honest schools are. With VA the value added, SE its
+      standard error (half its 95 % interval / 1.96) and, over the k schools of
+      the form, w = 1/SE², τ² = max(0, (Σ w·VA² − k) / Σ w) (the moment
+      estimate of the between-school variance about the expected 0),
+      z = VA / √(τ² + SE²); marked when z exceeds the two-sided normal quantile
+      of ``context_confidence`` (3.09 for 0.998: the upper control limit of a
+      funnel plot that allows for over-dispersion). A strong school whose
+      context explains its results, or whose lead is within the spread of
+      honest schools, is no longer marked; a school without a value added is
+      not marked;
     - contradiction with school marks: marked when r_s < 0 (see
       :func:`spearman_by_group`) over at least ``spearman_min_pairs``
       participants with a journal mark;
@@ -328,6 +415,10 @@ def objectivity_signs(
     ----------
     Рособрнадзор, «Методика расчета показателя „Уровень объективности оценки
     образовательных результатов в субъекте Российской Федерации“», 2019.
+
+    D. J. Spiegelhalter, «Handling over-dispersion of performance indicators»,
+    Quality and Safety in Health Care 14 (2005) 347–351 (the additive
+    random-effects funnel of the strict variant).
     """
     p = _params(params)
     data = student_results(
@@ -343,11 +434,21 @@ def objectivity_signs(
         )
         data = pd.concat([data, oge], ignore_index=True) if len(oge) else data
     if data.empty:
-        log.warning("no results of %s for %s", p["study"], year)
+        log.warning("нет результатов %s за %s год", p["study"].upper(), year)
     z = float(stats.norm.ppf(0.5 + p["confidence"] / 2))
     min_n = int(p["min_participants"])
 
     detail = _inflated_mean(data, z, min_n)
+
+    # The school against the result expected from its context
+    detail = detail.rename(columns={"inflated_mean": "inflated_mean_federal"})
+    beyond = _beyond_context(con, year, data, p)
+    detail = detail.merge(beyond, on=["form_id", "school_id"], how="left")
+    limit = float(stats.norm.ppf(0.5 + p["context_confidence"] / 2))
+    detail["above_context"] = (detail["va_z"] > limit).fillna(False).astype(bool)
+    detail["inflated_mean"] = detail["inflated_mean_federal"]
+    if p["inflated_mean_rule"] == "context":
+        detail["inflated_mean"] &= detail["above_context"]
 
     # Results against journal marks
     rs = spearman_by_group(

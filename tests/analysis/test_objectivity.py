@@ -231,3 +231,57 @@ def test_oge_means_are_examined_where_present(con):
     assert listing["Логин"].tolist() == ["s1"]
     assert listing.columns[8] == "ОГЭ МА"
     assert listing.loc[0, "ОГЭ МА"] == 1 and listing.loc[0, "Количество маркеров"] == 1
+
+
+def test_strict_inflated_mean_against_a_plain_model(con):
+    # Thirty schools whose means rise with their social index, and s05, of an
+    # average context, with every score lifted by 9 points.
+    rng = np.random.default_rng(5)
+    schools = {f"s{i:02d}": (f"m{i % 3}", i / 3, True) for i in range(30)}
+    add_schools(con, schools)
+    rows = []
+    for i, s in enumerate(schools):
+        for _ in range(20):
+            x = 4 + 0.4 * i + rng.normal(0, 2) + (9 if s == "s05" else 0)
+            x = float(np.clip(round(x), 0, 20))
+            rows.append((2021, "ma", 5, s, x, mark_of(x), None))
+    add_results(con, rows)
+    federal = obj.objectivity_signs(con, year=2021).set_index("school_id")
+    strict = obj.objectivity_signs(
+        con, year=2021, params={"inflated_mean_rule": "context"}
+    ).set_index("school_id")
+
+    # Reference: least squares of % of the maximum on the social index at
+    # student level with numpy; VA the school's mean residual, SE = σ/√n,
+    # τ² = max(0, (Σ VA²/SE² − k) / Σ 1/SE²), z = VA / √(τ² + SE²).
+    frame = pd.DataFrame(rows, columns=["y", "subj", "g", "school", "x", "m", "j"])
+    pct = frame["x"].to_numpy() / 20 * 100
+    social = frame["school"].map(lambda s: schools[s][1]).to_numpy()
+    design = np.column_stack([np.ones(len(pct)), social])
+    beta = np.linalg.lstsq(design, pct, rcond=None)[0]
+    resid = pct - design @ beta
+    sigma = math.sqrt((resid**2).sum() / (len(pct) - 2))
+    va = pd.Series(resid).groupby(frame["school"]).mean()
+    se = sigma / math.sqrt(20)
+    tau2 = max(0.0, ((va / se) ** 2).sum() - 30) / (30 / se**2)
+    z = va / math.sqrt(tau2 + se**2)
+    assert strict["va_z"].to_numpy() == pytest.approx(z[strict.index].to_numpy())
+    assert strict["va_tau"].iloc[0] == pytest.approx(math.sqrt(tau2))
+    assert list(z[z > stats.norm.ppf(0.999)].index) == ["s05"]
+
+    # The federal sign marks the strong schools of rich contexts as well; the
+    # strict one keeps only the school its context does not explain.
+    marked = set(federal.index[federal["inflated_mean"]])
+    assert "s05" in marked and len(marked) >= 5
+    assert set(strict.index[strict["inflated_mean"]]) == {"s05"}
+    assert (strict["inflated_mean_federal"] == federal["inflated_mean"]).all()
+    assert (strict["above_context"] == (z[strict.index] > 3.090232306167813)).all()
+
+
+def test_unknown_inflated_mean_rule_is_named():
+    with pytest.raises(ValueError) as err:
+        obj._params({"inflated_mean_rule": "strict"})
+    assert str(err.value) == (
+        "Правило признака «завышенный средний балл» «strict» не поддерживается: "
+        "допустимы federal, context (params/objectivity.yaml, inflated_mean_rule)"
+    )
