@@ -9,6 +9,7 @@ plain HTML and PNG, for the parameters of the notebook.
 
 from __future__ import annotations
 
+import base64
 import html
 import logging
 import os
@@ -172,6 +173,15 @@ def check_views(views, view: str | None = None) -> tuple[list[str], str]:
     if not views:
         raise ExploreError(f"Не задан ни один вид: допустимы {', '.join(VIEWS)}")
     return views, view if view in views else views[0]
+
+
+def _display_data(data: dict[str, str], text: str) -> dict[str, Any]:
+    """One output of an output area, in the notebook's format."""
+    return {
+        "output_type": "display_data",
+        "data": {**data, "text/plain": text},
+        "metadata": {},
+    }
 
 
 def save_folder() -> Path:
@@ -605,16 +615,20 @@ class Panel:
         return png, "\n".join(parts)
 
     def refresh(self) -> None:
-        """Recompute the view and redraw the output area in place."""
-        from IPython.display import HTML, Image, clear_output, display
+        """Recompute the view and redraw the output area in place.
 
+        The output area's ``outputs`` are replaced in one assignment (the PNG
+        of the figure, if any, then the HTML page): the front end redraws
+        without a blank moment, and the outputs can be read back without one.
+        """
         png, page = self.render()
         self.status_w.value = ""
-        with self.output:
-            clear_output(wait=True)
-            if png is not None:
-                display(Image(png))
-            display(HTML(page))
+        shown = []
+        if png is not None:
+            data = {"image/png": base64.b64encode(png).decode("ascii")}
+            shown.append(_display_data(data, "Диаграмма"))
+        shown.append(_display_data({"text/html": page}, "Таблицы"))
+        self.output.outputs = tuple(shown)
 
     # Saving
 

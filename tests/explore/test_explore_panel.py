@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-import contextlib
 import html
-import io
+from html.parser import HTMLParser
 
 import pytest
 
@@ -13,14 +12,8 @@ from cyclolib.explore import ExploreError, Panel
 
 @pytest.fixture
 def panel(explorer, tmp_path):
-    # No front end here: what the output area would display goes to a buffer
-    with contextlib.redirect_stdout(io.StringIO()):
-        yield Panel(explorer.con, explorer=explorer, out_dir=tmp_path)
-
-
-def quiet(fn, *args):
-    with contextlib.redirect_stdout(io.StringIO()):
-        return fn(*args)
+    # No front end here: the output area keeps what it would display
+    return Panel(explorer.con, explorer=explorer, out_dir=tmp_path)
 
 
 def test_starts_on_the_region(panel):
@@ -81,7 +74,7 @@ def test_drill_down_and_up(panel):
     assert panel.municipality_w.value == "m1"
     panel.drill_w.value = "s1"
     assert (panel.selection.level, panel.school_w.value) == ("school", "s1")
-    quiet(panel.go_up)
+    panel.go_up()
     assert panel.selection.unit_id == "m1"
     assert panel.school_w.value == ""
 
@@ -98,7 +91,7 @@ def test_form_widgets_switch_the_form(panel):
 
 
 def test_html_output_is_escaped_and_has_the_figures(panel):
-    png, page = quiet(panel.render)
+    png, page = panel.render()
     assert png is None  # every chart of the panel is HTML
     assert "<h3>Регион: Тестовая область (r1)</h3>" in page
     assert "Город Первый" in page and "<script" not in page
@@ -128,8 +121,7 @@ def test_save_xlsx_writes_the_tables_shown(panel, tmp_path):
 
 
 def test_public_mode_hides_small_groups(explorer, tmp_path):
-    with contextlib.redirect_stdout(io.StringIO()):
-        public = Panel(explorer.con, explorer=explorer, public=True)
+    public = Panel(explorer.con, explorer=explorer, public=True)
     # Every municipality has fewer than 10 participants
     assert public.tables["Единицы"].empty
     assert public.tables["Итоги"].loc[0, "participants"] == 12
@@ -172,10 +164,9 @@ def test_year_change_keeps_the_deepest_unit_that_exists(tiny_con):
             }
         ),
     )
-    with contextlib.redirect_stdout(io.StringIO()):
-        p = Panel(tiny_con, level="class", unit_id="s1/2024/4/а")
-        assert p.year_w.options == (2024, 2023)
-        p.year_w.value = 2023
+    p = Panel(tiny_con, level="class", unit_id="s1/2024/4/а")
+    assert p.year_w.options == (2024, 2023)
+    p.year_w.value = 2023
     # The class of 2024 is not in 2023: its school is shown
     assert (p.selection.level, p.selection.unit_id) == ("school", "s1")
     assert p.selection.form_id == "vpr-2023-ma-4"
@@ -201,7 +192,7 @@ def test_save_without_a_folder_goes_to_the_private_reports(
 
     monkeypatch.setattr(config, "REPORTS_DIR", tmp_path / "reports")
     monkeypatch.setattr(config, "PRIVATE_REPORTS_DIR", tmp_path / "reports-private")
-    p = quiet(lambda: Panel(explorer.con, explorer=explorer))
+    p = Panel(explorer.con, explorer=explorer)
     assert not p.public
     path = p.save_xlsx()
     assert path == tmp_path / "reports-private/explore/r1-vpr-2024-ma-4-drilldown.xlsx"
@@ -216,7 +207,7 @@ def test_small_groups_are_not_saved_into_the_published_reports(
     published = tmp_path / "reports"
     monkeypatch.setattr(config, "REPORTS_DIR", published)
     monkeypatch.setattr(config, "PRIVATE_REPORTS_DIR", tmp_path / "private")
-    p = quiet(lambda: Panel(explorer.con, explorer=explorer, out_dir=published / "x"))
+    p = Panel(explorer.con, explorer=explorer, out_dir=published / "x")
     message = (
         f"Файл {published / 'x/r1-vpr-2024-ma-4-drilldown.xlsx'}: таблицы с "
         f"группами меньше 10 участников нельзя сохранять в публикуемый каталог "
@@ -232,10 +223,8 @@ def test_small_groups_are_not_saved_into_the_published_reports(
     assert not published.exists()
 
     # Public tables (small groups hidden) may go there
-    public = quiet(
-        lambda: Panel(
-            explorer.con, explorer=explorer, public=True, out_dir=published / "x"
-        )
+    public = Panel(
+        explorer.con, explorer=explorer, public=True, out_dir=published / "x"
     )
     assert public.save_xlsx().parent == published / "x"
 
@@ -244,7 +233,7 @@ def test_views_argument_limits_the_panel(explorer):
     from cyclolib.explore import panel as make_panel
 
     # Notebook 04: the units only, no view buttons
-    one = quiet(lambda: make_panel(explorer, interactive=True, views=["drilldown"]))
+    one = make_panel(explorer, interactive=True, views=["drilldown"])
     assert isinstance(one, Panel)
     assert one.view_w.options == (("Единицы", "drilldown"),)
     assert one.view_w.layout.display == "none"
@@ -252,7 +241,7 @@ def test_views_argument_limits_the_panel(explorer):
 
     # Notebook 05: three views; the default view is not among them
     views = ["heatmap", "distribution", "compare"]
-    three = quiet(lambda: make_panel(explorer, interactive=True, views=views))
+    three = make_panel(explorer, interactive=True, views=views)
     assert [key for _label, key in three.view_w.options] == views
     assert three.view_w.value == "heatmap"
     assert three.view_w.layout.display != "none"
@@ -269,8 +258,244 @@ def test_views_argument_limits_the_panel(explorer):
 
 def test_unknown_view_in_views(explorer):
     with pytest.raises(ExploreError) as err:
-        quiet(lambda: Panel(explorer.con, explorer=explorer, views=["map"]))
+        Panel(explorer.con, explorer=explorer, views=["map"])
     assert str(err.value) == (
         "Неизвестный вид «map»: допустимы drilldown, tasks, heatmap, "
         "distribution, compare"
     )
+
+
+# The output area, read back as a user sees it
+
+
+class _Page(HTMLParser):
+    """What the output area shows: headings, tables and the charts' labels.
+
+    ``tables`` maps the caption above each table (an ``<h4>``) to its rows of
+    cell texts; a cell of bars reads as the titles of its bars
+    (``«5»: 22.2 %``). ``svg`` holds the texts and titles of an SVG chart.
+    """
+
+    def __init__(self, page: str):
+        super().__init__()
+        self.headings: list[str] = []
+        self.tables: dict[str, list[list[str]]] = {}
+        self.svg: list[str] = []
+        self._text: list[str] | None = None
+        self._cell: list[str] | None = None
+        self._caption = ""
+        self.feed(page)
+
+    def handle_starttag(self, tag, attrs):
+        attrs = dict(attrs)
+        if tag in ("h3", "h4", "text", "title"):
+            self._text = []
+        elif tag == "table":
+            self.tables[self._caption] = []
+        elif tag == "tr":
+            self.tables[self._caption].append([])
+        elif tag in ("th", "td"):
+            self._cell = []
+        if self._cell is not None and attrs.get("title") and tag == "span":
+            self._cell.append(attrs["title"])
+
+    def handle_data(self, data):
+        if self._text is not None:
+            self._text.append(data)
+        if self._cell is not None and data.strip():
+            self._cell.append(data.strip())
+
+    def handle_endtag(self, tag):
+        if tag in ("h3", "h4") and self._text is not None:
+            self.headings.append("".join(self._text))
+            self._caption = self.headings[-1] if tag == "h4" else self._caption
+            self._text = None
+        elif tag in ("text", "title") and self._text is not None:
+            self.svg.append("".join(self._text))
+            self._text = None
+        elif tag in ("th", "td"):
+            self.tables[self._caption][-1].append(" | ".join(self._cell))
+            self._cell = None
+
+
+def shown(panel) -> _Page:
+    """The output area of the panel: exactly one HTML output, parsed."""
+    outputs = panel.output.outputs
+    assert [o["output_type"] for o in outputs] == ["display_data"]
+    return _Page(outputs[0]["data"]["text/html"])
+
+
+def rows_of(page: _Page, caption: str) -> dict[str, dict[str, str]]:
+    """A table of the page: the first cell of each row → heading → cell."""
+    head, *body = page.tables[caption]
+    key = 1 if head[0] == "Код" else 0
+    return {row[key]: dict(zip(head, row, strict=True)) for row in body}
+
+
+FORM = "ВПР, Математика, 4 класс, 2024"
+
+
+def by_sql(con, sql: str, *args) -> list[tuple]:
+    return con.execute(sql, list(args)).fetchall()
+
+
+def test_output_area_follows_the_unit_drop_downs(panel, capsys):
+    con = panel.con
+    page = shown(panel)
+    assert page.headings[:2] == [
+        "Регион: Тестовая область (r1)",
+        f"Тестовая область: отметки ({FORM})",
+    ]
+
+    panel.municipality_w.value = "m1"
+    page = shown(panel)
+    assert page.headings[:2] == [
+        "Муниципалитет: Город Первый (m1)",
+        f"Город Первый: отметки ({FORM})",
+    ]
+
+    # The schools of m1 straight from the results: marks, participants, scores
+    expected = by_sql(
+        con,
+        "SELECT s.name, count(*), avg(r.primary_score), "
+        "100 * avg(CAST(r.mark = 2 AS INT)), 100 * avg(CAST(r.mark = 3 AS INT)), "
+        "100 * avg(CAST(r.mark = 4 AS INT)), 100 * avg(CAST(r.mark = 5 AS INT)), "
+        "100 * avg(CAST(r.mark >= 4 AS INT)) "
+        "FROM results r JOIN schools s USING (school_id) "
+        "WHERE s.municipality_id = ? AND r.form_id = ? AND NOT r.absent "
+        "GROUP BY s.name ORDER BY s.name",
+        "m1",
+        "vpr-2024-ma-4",
+    )
+    assert [row[0] for row in expected] == ["Школа № 1", "Школа № 2"]
+    bars = {row[0]: row[1] for row in page.tables[f"Город Первый: отметки ({FORM})"]}
+    units = rows_of(page, "Единицы")
+    assert list(units) == ["Школа № 1", "Школа № 2"]
+    for name, n, mean, m2, m3, m4, m5, quality in expected:
+        assert bars[name] == (
+            f"«2»: {m2:.1f} % | «3»: {m3:.1f} % | «4»: {m4:.1f} % | «5»: {m5:.1f} %"
+        )
+        assert units[name]["Участников"] == str(n)
+        assert units[name]["Средний первичный балл"] == f"{mean:.1f}"
+        assert units[name]["Качество знаний, %"] == f"{quality:.1f}"
+
+    # A school: its classes, the school without classes in one row
+    panel.school_w.value = "s1"
+    page = shown(panel)
+    assert page.headings[0] == "Школа: Школа № 1 (s1)"
+    classes = by_sql(
+        con,
+        "SELECT c.grade || c.letter, count(*) FROM results r JOIN classes c "
+        "USING (class_id) WHERE r.school_id = 's1' AND r.form_id = ? "
+        "GROUP BY 1 ORDER BY 1",
+        "vpr-2024-ma-4",
+    )
+    units = rows_of(page, "Единицы")
+    assert {k: v["Участников"] for k, v in units.items()} == {
+        name: str(n) for name, n in classes
+    }
+    # Everything went to the output area, nothing to the kernel's stdout
+    assert capsys.readouterr().out == ""
+
+
+def test_output_area_follows_the_view_and_form(panel):
+    con = panel.con
+    before = panel.output.outputs
+
+    # Tasks: completion = points / (participants · max) · 100, and the level
+    # reached by the reference levels of params/settings.yaml, read by hand
+    reference = {"Б": (60, 57), "П": (30, 28.5)}
+
+    def completion(where: str) -> list[tuple]:
+        return by_sql(
+            con,
+            "SELECT i.task, i.level, count(*), "
+            "100 * sum(t.score) / (count(*) * i.max_score) "
+            "FROM results r JOIN schools s USING (school_id) "
+            "JOIN task_scores t USING (result_id) "
+            "JOIN items i ON i.form_id = r.form_id AND i.position = t.position "
+            f"WHERE {where} AND r.form_id = ? AND NOT r.absent "
+            "GROUP BY i.task, i.level, i.max_score ORDER BY i.task",
+            "vpr-2024-ma-4",
+        )
+
+    def status(level: str, n: int, pct: float) -> str:
+        sufficient, insufficient = reference[level]
+        if n < 10:  # min_group_size
+            return "мало участников"
+        if pct >= sufficient:
+            return "достаточный"
+        return "недостаточный" if pct < insufficient else "неопределённый"
+
+    statuses = []
+    for unit, where, name in (
+        ("Регион: Тестовая область (r1)", "s.region_id = 'r1'", "Тестовая область"),
+        ("Муниципалитет: Город Первый (m1)", "s.municipality_id = 'm1'", None),
+    ):
+        if name is None:
+            panel.municipality_w.value = "m1"
+            name = "Город Первый"
+        else:
+            panel.view_w.value = "tasks"
+        assert panel.output.outputs != before
+        before = panel.output.outputs
+        page = shown(panel)
+        caption = f"{name}: выполнение заданий ({FORM})"
+        assert page.headings[:2] == [unit, caption]
+        chart = {row[0]: row[1:] for row in page.tables[caption][1:]}
+        tasks = rows_of(page, "Задания")
+        for task, level, n, pct in completion(where):
+            assert chart[task] == [level, f"{pct:.1f}", status(level, n, pct)]
+            assert tasks[task]["Выполнение, %"] == f"{pct:.1f}"
+        statuses.append([s for *_, s in chart.values()])
+    # Region: 30 of 48 points (62.5 %, Б), 55 of 96 (57.3 %, Б), 31 of 96
+    # (32.3 %, П); m1 has 9 participants only
+    assert statuses == [
+        ["достаточный", "неопределённый", "достаточный"],
+        ["мало участников"] * 3,
+    ]
+
+    # Heat map of the schools of s2's municipality, in whole percent
+    panel.view_w.value = "heatmap"
+    panel.school_w.value = "s2"
+    page = shown(panel)
+    heat = page.tables[f"Школа № 2: выполнение заданий, % ({FORM})"]
+    assert heat[0] == ["Единица", "Участников", "1", "2", "3"]
+    cells = by_sql(
+        con,
+        "SELECT 100 * sum(t.score) / (count(*) * i.max_score) "
+        "FROM results r JOIN task_scores t USING (result_id) "
+        "JOIN items i ON i.form_id = r.form_id AND i.position = t.position "
+        "WHERE r.school_id = 's2' AND r.form_id = ? GROUP BY i.position, "
+        "i.max_score ORDER BY i.position",
+        "vpr-2024-ma-4",
+    )
+    whole = [f"{v:.0f}" for (v,) in cells]
+    assert heat[1:] == [["без класса", "3", *whole], ["Итого: Школа № 2", "3", *whole]]
+
+    # Distribution: the share of participants at each score, boundaries drawn
+    panel.view_w.value = "distribution"
+    page = shown(panel)
+    assert page.svg[0] == f"Школа № 2: первичные баллы ({FORM})"
+    counts = dict(
+        by_sql(
+            con,
+            "SELECT CAST(primary_score AS INT), count(*) FROM results "
+            "WHERE school_id = 's2' AND form_id = ? GROUP BY 1",
+            "vpr-2024-ma-4",
+        )
+    )
+    total = sum(counts.values())
+    for score in range(21):
+        share = 100 * counts.get(score, 0) / total
+        assert f"{score} б.: {share:.1f} %" in page.svg
+    assert {"«3» от 6", "«4» от 10", "«5» от 15"} <= set(page.svg)
+
+    # Another subject: s2 has none, s1 of the same municipality has two results
+    panel.subject_w.value = "ru"
+    page = shown(panel)
+    assert page.headings[0] == "Муниципалитет: Город Первый (m1)"
+    assert page.svg[0] == (
+        "Город Первый: первичные баллы (ВПР, Русский язык, 4 класс, 2024)"
+    )
+    assert {"1 б.: 50.0 %", "2 б.: 50.0 %"} <= set(page.svg)
