@@ -29,6 +29,7 @@ __all__ = [
     "combine_forms",
     "resilient_schools",
     "funnel_limits",
+    "residual_sd",
     "funnel_plot",
 ]
 
@@ -374,17 +375,57 @@ def funnel_limits(n, *, mean: float, sd: float, levels=(0.95, 0.998)) -> pd.Data
     return out
 
 
+def residual_sd(va: pd.DataFrame, *, confidence: float = 0.95) -> float:
+    """The students' residual standard deviation behind the values added.
+
+    Parameters
+    ----------
+    va : DataFrame
+        The output of :func:`value_added` (``participants, va_low, va_high``).
+    confidence : float
+        The level its intervals were computed at.
+
+    Returns
+    -------
+    float
+        σ = √(Σ n_i σ_i² / Σ n_i) over the rows, with σ_i = (va_high − va_low)
+        / (2z) · √n_i the residual standard deviation of the row's model; NaN
+        for an empty frame. The funnel of :func:`funnel_plot` uses it for the
+        limits around the expected result.
+    """
+    if va.empty:
+        return float("nan")
+    n = va["participants"].astype(float)
+    sigma = (va["va_high"] - va["va_low"]) / (2 * _z(confidence)) * np.sqrt(n)
+    return float(np.sqrt((n * sigma**2).sum() / n.sum()))
+
+
 def funnel_plot(
-    groups: pd.DataFrame, *, mean: float, sd: float, highlight=None, title: str = ""
+    groups: pd.DataFrame,
+    *,
+    sd: float,
+    mean: float = 0.0,
+    value: str = "value_added",
+    highlight=None,
+    title: str = "",
 ):
-    """A funnel plot: each school's mean (% of the maximum) against participants.
+    """A funnel plot: each school's value (by default its value added) against
+    its participants, with the 95 % and 99.8 % control limits.
 
     Parameters
     ----------
     groups : DataFrame
-        ``participants`` and ``observed`` per school.
-    mean, sd : float
-        Mean and standard deviation of the students' results of the region.
+        ``participants`` and the ``value`` column per school.
+    sd : float
+        Standard deviation of one student's result about the target: for the
+        value added the residual SD of :func:`residual_sd`, for raw means the
+        SD of the students' results.
+    mean : float
+        The target the limits surround: 0 for the value added (the school
+        does as its context predicts), the region's mean for raw means.
+    value : str
+        ``value_added`` (difference from the expected result, percentage
+        points of the maximum) or ``observed`` (mean % of the maximum).
     highlight : iterable of str, optional
         School ids to draw in a contrasting colour (``school_id`` column needed).
     title : str
@@ -393,16 +434,33 @@ def funnel_plot(
     Returns
     -------
     matplotlib.figure.Figure
+
+    Notes
+    -----
+    Limits mean ± z·sd/√n for z of 95 % and 99.8 % (:func:`funnel_limits`).
+    For the value added they are the intervals of :func:`value_added` drawn
+    around zero: a school outside the 95 % funnel is in a band above or below
+    the expected result. For a school's value added over several forms
+    (:func:`combine_forms`) the limits with the pooled residual SD are close
+    to, not exactly, its interval.
     """
     import matplotlib
 
     matplotlib.use("Agg", force=False)
     import matplotlib.pyplot as plt
 
+    labels = {
+        "value_added": "Добавленная ценность, п. п.",
+        "observed": "Средний процент выполнения",
+    }
+    if value not in labels:
+        raise ValueError(
+            f"Воронка строится для value_added или observed, получено «{value}»"
+        )
     fig, ax = plt.subplots(figsize=(7, 4.5))
     ax.scatter(
         groups["participants"],
-        groups["observed"],
+        groups[value],
         s=12,
         alpha=0.6,
         color="tab:blue",
@@ -412,7 +470,7 @@ def funnel_plot(
         mine = groups[groups["school_id"].isin(list(highlight))]
         ax.scatter(
             mine["participants"],
-            mine["observed"],
+            mine[value],
             s=40,
             color="tab:red",
             label="выбранная единица",
@@ -426,11 +484,11 @@ def funnel_plot(
             lim[f"low_{level}"],
             "k" + style,
             lw=1,
-            label=f"границы {float(level) * 100:g} %",
+            label=f"границы {float(level) * 100:g} %".replace(".", ","),
         )
         ax.plot(lim["n"], lim[f"high_{level}"], "k" + style, lw=1)
     ax.set_xlabel("Число участников")
-    ax.set_ylabel("Средний процент выполнения")
+    ax.set_ylabel(labels[value])
     ax.set_title(title)
     ax.legend(loc="lower right", fontsize=8)
     fig.tight_layout()

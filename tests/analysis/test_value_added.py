@@ -138,14 +138,53 @@ def test_resilient_by_hand():
     assert got["resilient"].tolist() == [True, False, False, False, False]
 
 
-def test_funnel_plot_has_russian_labels():
-    groups = pd.DataFrame(
-        {"school_id": ["a", "b"], "participants": [10, 40], "observed": [50, 60]}
+def test_residual_sd_by_hand():
+    forms = pd.DataFrame(
+        {"participants": [25, 100], "va_low": [-7.84, -1.96], "va_high": [7.84, 1.96]}
     )
-    fig = va.funnel_plot(groups, mean=55, sd=20, highlight=["a"], title="Воронка")
+    # σ_1 = 15.68 / (2 * 1.96) * 5 = 20, σ_2 = 3.92 / 3.92 * 10 = 10;
+    # pooled √((25 * 400 + 100 * 100) / 125) = √160
+    assert va.residual_sd(forms) == pytest.approx(math.sqrt(160), rel=1e-4)
+    assert math.isnan(va.residual_sd(forms.iloc[:0]))
+
+
+def test_funnel_plot_of_value_added():
+    groups = pd.DataFrame(
+        {
+            "school_id": ["a", "b", "c"],
+            "participants": [10, 40, 25],
+            "value_added": [-3.0, 6.0, 0.5],
+        }
+    )
+    fig = va.funnel_plot(groups, sd=20, highlight=["a"], title="Воронка")
+    import matplotlib.pyplot as plt  # after the library chose its backend
+
     ax = fig.axes[0]
     assert ax.get_xlabel() == "Число участников"
-    assert ax.get_ylabel() == "Средний процент выполнения"
+    assert ax.get_ylabel() == "Добавленная ценность, п. п."
+    # The points are the values added; the limits surround zero
+    points = ax.collections[0].get_offsets()
+    assert points[:, 1].tolist() == [-3.0, 6.0, 0.5]
+    assert ax.collections[1].get_offsets()[:, 1].tolist() == [-3.0]
+    lines = {ln.get_label(): ln for ln in ax.get_lines()}
+    upper95 = [ln for ln in ax.get_lines() if ln.get_linestyle() == "--"][1]
+    n, high = upper95.get_xdata(), upper95.get_ydata()
+    assert high == pytest.approx(Z95 * 20 / np.sqrt(n))
+    assert {"школы", "выбранная единица", "границы 95 %", "границы 99,8 %"} <= set(
+        lines
+    ) | {c.get_label() for c in ax.collections}
+    plt.close(fig)
+
+    # Raw means around the region's mean, as before
+    groups = groups.assign(observed=[50.0, 60.0, 55.0])
+    fig = va.funnel_plot(groups, mean=55, sd=20, value="observed")
+    assert fig.axes[0].get_ylabel() == "Средний процент выполнения"
+    plt.close(fig)
+    with pytest.raises(ValueError) as err:
+        va.funnel_plot(groups, sd=20, value="expected")
+    assert str(err.value) == (
+        "Воронка строится для value_added или observed, получено «expected»"
+    )
 
 
 def test_bad_confidence():
