@@ -11,8 +11,9 @@ the HTML and dies, so that no state passes from one report to the next. The
 ``papermill`` engine starts a real Jupyter kernel per report instead.
 
 Files of a report go to ``<out>/<year>/<level>/<unit_id>/``: ``<stage>.html``,
-the executed ``<stage>.ipynb`` and ``<stage>.json`` (status, summary and the
-cache key that lets a re-run skip unchanged reports). Private reports go to
+the executed ``<stage>.ipynb``, ``<stage>.json`` (status, summary and the
+cache key that lets a re-run skip unchanged reports) and the XLSX tables of a
+notebook that declares an ``xlsx_dir`` parameter. Private reports go to
 their own folder (``reports-private/`` by default) and are named
 ``<stage>.private.*``, so that they never mix with the public ones.
 """
@@ -44,7 +45,11 @@ ENGINES = ("fork", "papermill")
 PRIVATE_SUFFIX = ".private"
 
 #: Parameters that do not change a report's content: left out of the cache key.
-_NOT_CONTENT = frozenset({"report_date", "db"})
+_NOT_CONTENT = frozenset({"report_date", "db", "xlsx_dir"})
+
+#: A notebook that declares this parameter writes its XLSX tables there; the
+#: runner gives it the unit's report folder.
+XLSX_PARAMETER = "xlsx_dir"
 
 
 @dataclass(frozen=True)
@@ -184,6 +189,20 @@ def notebook_title(path: Path) -> str:
                 if line.startswith("#"):
                     return line.lstrip("#").strip()
     return Path(path).stem
+
+
+def notebook_parameters(path: Path) -> list[str]:
+    """The names a notebook's cell tagged ``parameters`` assigns, in order."""
+    nb = json.loads(Path(path).read_text(encoding="utf-8"))
+    names = []
+    for cell in nb["cells"]:
+        if "parameters" not in cell.get("metadata", {}).get("tags", []):
+            continue
+        for line in "".join(cell["source"]).splitlines():
+            match = re.match(r"([A-Za-z_]\w*)\s*(:[^=]*)?=", line)
+            if match and match.group(1) not in names:
+                names.append(match.group(1))
+    return names
 
 
 def data_fingerprint(con) -> str:
@@ -392,6 +411,7 @@ def plan(
         con.close()
     code = code_fingerprint()
     titles = {p: notebook_title(p) for p in notebook_paths}
+    declared = {p: notebook_parameters(p) for p in notebook_paths}
 
     batch = Batch(jobs=[])
     for unit in chosen:
@@ -406,6 +426,9 @@ def plan(
                 "public": public,
                 "report_date": report_date,
             }
+            if XLSX_PARAMETER in declared[path]:
+                # Tables go beside the report, never into the repository's reports/
+                parameters[XLSX_PARAMETER] = str(folder)
             key = cache_key(path, parameters, data, code, inputs)
             job = Job(
                 notebook=str(path),

@@ -384,3 +384,48 @@ def test_every_file_under_params_is_in_the_code_fingerprint(tmp_path, monkeypatc
     )
     after_yaml = runner.code_fingerprint()
     assert len({before, after_form, after_new, after_yaml}) == 4
+
+
+def test_a_batch_writes_its_tables_beside_the_reports_only(
+    make_reports, tmp_path, monkeypatch
+):
+    from cyclolib import config
+
+    # The repository's report folders, as the notebooks would find them
+    monkeypatch.setattr(config, "REPORTS_DIR", tmp_path / "repository" / "reports")
+    monkeypatch.setattr(config, "PRIVATE_REPORTS_DIR", tmp_path / "repository" / "rp")
+    batch = make_reports(unit_ids=["m01"], stages=["0", "2"])
+    assert [o.status for o in batch.outcomes] == ["done", "done"]
+    unit = tmp_path / "reports/2024/municipality/m01"
+    # Only the notebook that declares the folder of its tables is given it
+    assert [j.parameters.get("xlsx_dir") for j in batch.jobs] == [None, str(unit)]
+    written = sorted(
+        str(p.relative_to(tmp_path)) for p in tmp_path.rglob("*") if p.is_file()
+    )
+    assert written == [
+        f"reports/2024/municipality/m01/{stage}.{ext}"
+        for stage, exts in [
+            ("00-cyclogram", ["html", "ipynb", "json"]),
+            ("02-indicators", ["html", "ipynb", "json", "xlsx"]),
+        ]
+        for ext in exts
+    ]
+
+
+def test_notebook_parameters_are_read_from_the_tagged_cell(tmp_path):
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [
+        nbformat.v4.new_code_cell("ignored = 1"),
+        nbformat.v4.new_code_cell(
+            'level: str = "region"  # уровень\n# comment\nyear = 0\n'
+            'xlsx_dir: str = ""  # папка',
+            metadata={"tags": ["parameters"]},
+        ),
+    ]
+    path = tmp_path / "nb.ipynb"
+    nbformat.write(nb, str(path))
+    assert runner.notebook_parameters(path) == ["level", "year", "xlsx_dir"]
+    declared = {p.stem: runner.notebook_parameters(p) for p in iter_notebooks()}
+    assert [s for s, names in declared.items() if "xlsx_dir" in names] == [
+        "02-indicators"
+    ]
