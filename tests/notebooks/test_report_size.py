@@ -9,10 +9,9 @@ import matplotlib
 import numpy as np
 import pytest
 from PIL import Image
+from planted import typical_school
 
-from cyclolib import db
 from cyclolib.nb import figure_png, iter_notebooks
-from cyclolib.reports import runner
 
 matplotlib.use("agg")
 
@@ -64,53 +63,33 @@ def test_the_same_figure_gives_the_same_bytes():
     plt.close("all")
 
 
-def _typical_school(path) -> tuple[str, int]:
-    """The school whose results of the latest year are nearest to 420."""
-    con = db.connect(path, read_only=True)
-    try:
-        rows = con.execute(
-            "SELECT r.school_id, count(*) AS n FROM results r "
-            "JOIN forms f USING (form_id) "
-            "WHERE f.year = (SELECT max(year) FROM forms) GROUP BY 1 "
-            "ORDER BY abs(count(*) - 420), 1 LIMIT 1"
-        ).fetchall()
-    finally:
-        con.close()
-    return rows[0]
-
-
 @pytest.fixture(scope="module")
-def school_reports(cycled_synth_db, tmp_path_factory):
-    school, results = _typical_school(cycled_synth_db)
-    batch = runner.plan(
-        db=cycled_synth_db,
-        unit_ids=[school],
-        out=tmp_path_factory.mktemp("size") / "reports",
-        report_date="2024-06-01",
-    )
-    runner.run(batch)
-    return results, batch
+def school_reports(stage_reports, planted_db):
+    """Every stage's public report of the typical school (see conftest)."""
+    school, results = typical_school(planted_db)
+    batch = stage_reports["public"]
+    return results, [o for o in batch.outcomes if o.unit_id == school]
 
 
 def test_every_stage_of_a_typical_school_report_is_under_150_kb(school_reports):
-    results, batch = school_reports
+    results, outcomes = school_reports
     # A school of a realistic size: a few hundred results in the year
     assert 300 <= results <= 600
-    stages = sorted(o.stage for o in batch.outcomes)
+    stages = sorted(o.stage for o in outcomes)
     assert stages == [p.stem for p in iter_notebooks()]
-    assert [(o.stage, o.status, o.error) for o in batch.outcomes] == [
-        (o.stage, "done", "") for o in batch.outcomes
+    assert [(o.stage, o.status, o.error) for o in outcomes] == [
+        (o.stage, "done", "") for o in outcomes
     ]
-    sizes = {o.stage: o.size for o in batch.outcomes}
+    sizes = {o.stage: o.size for o in outcomes}
     assert {s: n for s, n in sizes.items() if n >= LIMIT} == {}
-    for outcome in batch.outcomes:
+    for outcome in outcomes:
         with open(outcome.html, "rb") as fh:
             assert len(fh.read()) == outcome.size
 
 
 def test_the_values_report_keeps_its_figures(school_reports):
-    _, batch = school_reports
-    (values,) = [o for o in batch.outcomes if o.stage == "04-values"]
+    _, outcomes = school_reports
+    (values,) = [o for o in outcomes if o.stage == "04-values"]
     with open(values.html, encoding="utf-8") as fh:
         page = fh.read()
     alts = re.findall(r'<img alt="([^"]+)" src="data:image/png;base64,', page)

@@ -206,15 +206,6 @@ def test_a_changed_notebook_or_database_redoes_the_report(
     assert len(make_reports(unit_ids=["m01"], notebooks=folder, db=other_db).jobs) == 1
 
 
-def test_two_runs_on_the_same_inputs_give_the_same_html(make_reports, tmp_path):
-    kws = {"unit_ids": ["sch000101", "m01"], "stages": ["0", "3"]}
-    first = make_reports(out=tmp_path / "a", **kws)
-    second = make_reports(out=tmp_path / "b", workers=2, **kws)
-    pages = {(o.unit_id, o.stage): _page(o.html) for o in first.outcomes}
-    for outcome in second.outcomes:
-        assert _page(outcome.html) == pages[(outcome.unit_id, outcome.stage)]
-
-
 def test_each_report_is_isolated_from_the_previous_one(make_reports, tmp_path):
     # A notebook that would count its runs if state leaked between reports
     folder = _notebook_dir(
