@@ -85,3 +85,74 @@ def test_conclusions_reach_the_executed_report(tmp_path, monkeypatch):
     other = pages["sch000102"]
     assert written["summary"] not in html.unescape(other)
     assert after(other, "Общий вывод эксперта") == unwritten
+
+
+TEXTS = {
+    "comparisons": "Ниже муниципалитета на 3 п.: «2» — 12 %; см. п. 4.\n\n"
+    "Второй абзац: «кавычки», 'апострофы', # не комментарий, <b>не разметка</b>",
+    "objectivity": "- не список, а текст\nkey: value — тоже текст",
+    "summary": "  Пробелы по краям убираются.  ",
+    "context": "",
+}
+
+
+def test_saved_conclusions_read_back(tmp_path):
+    path = conclusions.save_conclusions(2024, "m01", TEXTS, folder=tmp_path)
+    assert path == tmp_path / "2024" / "m01.yaml"
+    assert conclusions.load_conclusions(2024, "m01", folder=tmp_path) == {
+        "comparisons": TEXTS["comparisons"],
+        "objectivity": TEXTS["objectivity"],
+        "summary": "Пробелы по краям убираются.",
+    }
+    # A file a methodologist can edit: sections in the notebook's order, texts
+    # of several lines as literal blocks, Cyrillic as it is
+    written = path.read_text(encoding="utf-8")
+    assert written.startswith("comparisons: |-\n  Ниже муниципалитета")
+    assert written.index("objectivity:") < written.index("summary:")
+    assert "context" not in written
+    assert list(tmp_path.rglob("*.tmp")) == []
+
+
+def test_one_section_is_saved_without_losing_the_others(tmp_path):
+    conclusions.save_conclusions(2024, "s1", TEXTS, folder=tmp_path)
+    conclusions.save_conclusion(2024, "s1", "summary", "Новый вывод.", folder=tmp_path)
+    conclusions.save_conclusion(2024, "s1", "objectivity", "  ", folder=tmp_path)
+    got = conclusions.load_conclusions(2024, "s1", folder=tmp_path)
+    assert got == {"comparisons": TEXTS["comparisons"], "summary": "Новый вывод."}
+    conclusions.save_conclusion(2025, "s1", "context", "Другой год.", folder=tmp_path)
+    assert conclusions.load_conclusions(2025, "s1", folder=tmp_path) == {
+        "context": "Другой год."
+    }
+
+
+def test_bad_section_and_unit_are_named(tmp_path):
+    with pytest.raises(ValueError) as err:
+        conclusions.save_conclusion(2024, "s1", "итог", "текст", folder=tmp_path)
+    assert str(err.value) == (
+        f"{tmp_path / '2024' / 's1.yaml'}: неизвестный раздел выводов «итог»; "
+        "допустимы comparisons, distributions, objectivity, context, low_results, "
+        "summary"
+    )
+    with pytest.raises(ValueError) as err:
+        conclusions.save_conclusions(2024, "../s1", {}, folder=tmp_path)
+    assert str(err.value) == (
+        "Код единицы «../s1» не годится для имени файла выводов: ожидался код "
+        "без «/» и «\\»"
+    )
+    assert not (tmp_path / "2024").exists()
+
+
+def test_editor_saves_what_the_expert_typed(tmp_path, monkeypatch):
+    monkeypatch.setenv("CYCLO_CONCLUSIONS", str(tmp_path))
+    conclusions.save_conclusion(2024, "s1", "context", "Было.")
+    editor = conclusions.conclusions_editor(2024, "s1", "context")
+    area, (button, status) = editor.children[0], editor.children[1].children
+    assert area.value == "Было."
+    assert button.description == "Сохранить"
+    area.value = "Стало:\nдва абзаца."
+    button.click()
+    path = tmp_path / "2024" / "s1.yaml"
+    assert status.value == f"Сохранено в {path}; отчёты покажут этот текст."
+    assert conclusions.load_conclusions(2024, "s1") == {
+        "context": "Стало:\nдва абзаца."
+    }
