@@ -60,6 +60,18 @@ _MESSAGES = [
     ),
     (r"argument (\S+): expected one argument", r"аргумент \1: нужно одно значение"),
     (
+        r"argument (\S+): expected at least one argument",
+        r"аргумент \1: нужно хотя бы одно значение",
+    ),
+    (
+        r"argument (\S+): ignored explicit argument (.*)",
+        r"аргумент \1: значение \2 не принимается (это флаг без значения)",
+    ),
+    (
+        r"ambiguous option: (\S+) could match (.*)",
+        r"неоднозначный ключ \1: подходят \2",
+    ),
+    (
         r"invalid choice: (.*) \(choose from (.*)\)",
         r"недопустимое значение \1 (допустимо: \2)",
     ),

@@ -203,12 +203,6 @@ def declared_actions(name: str) -> list[argparse.Action]:
 
 # Commands whose help has an argument without a Russian description; the mark
 # goes when cyclolib/commands/<name>.py describes them.
-HELP_GAPS = {
-    "export": "--study: codes only («vpr, oge, ege, …»)",
-    "table": "--study, --subject: codes only; --grade: no help at all",
-}
-
-
 @pytest.mark.parametrize("name", list(COMMANDS))
 def test_help_is_in_russian(name, capsys, monkeypatch):
     text = command_help(name, capsys, monkeypatch)
@@ -233,20 +227,7 @@ def test_help_is_in_russian(name, capsys, monkeypatch):
             assert re.sub(r"\s+", " ", action.help % vars(action)) in flat, label
 
 
-@pytest.mark.parametrize(
-    "name",
-    [
-        pytest.param(
-            name,
-            marks=pytest.mark.xfail(
-                strict=True, raises=AssertionError, reason=HELP_GAPS[name]
-            ),
-        )
-        if name in HELP_GAPS
-        else name
-        for name in COMMANDS
-    ],
-)
+@pytest.mark.parametrize("name", list(COMMANDS))
 def test_every_argument_has_a_russian_help_line(name):
     missing = [
         action.option_strings[-1] if action.option_strings else action.metavar
@@ -335,19 +316,28 @@ def test_argument_errors_are_in_russian(argv, expected, capsys):
     assert latin_words(line) == []
 
 
-# argparse errors that cyclolib/cli.py does not translate yet; the mark goes
-# when its _MESSAGES covers them.
-@pytest.mark.xfail(strict=True, reason="cli._MESSAGES lacks these argparse phrases")
 @pytest.mark.parametrize(
-    "argv",
+    ("argv", "expected"),
     [
-        ["synth", "--years"],  # expected at least one argument
-        ["synth", "--s", "1"],  # ambiguous option: --s could match --seed, --schools
-        ["synth", "--quirks=1"],  # ignored explicit argument '1'
+        (
+            ["synth", "--years"],
+            "cyclo synth: ошибка: аргумент --years: нужно хотя бы одно значение",
+        ),
+        (
+            ["synth", "--s", "1"],
+            "cyclo synth: ошибка: неоднозначный ключ --s: подходят --seed, --schools",
+        ),
+        (
+            ["synth", "--quirks=1"],
+            "cyclo synth: ошибка: аргумент --quirks: значение '1' не принимается "
+            "(это флаг без значения)",
+        ),
     ],
 )
-def test_more_argument_errors_are_in_russian(argv, capsys):
-    assert latin_words(error_line(argv, capsys)) == []
+def test_more_argument_errors_are_in_russian(argv, expected, capsys):
+    line = error_line(argv, capsys)
+    assert line == expected
+    assert latin_words(line) == []
 
 
 def test_help_of_the_commands_names_their_arguments(capsys, monkeypatch):

@@ -45,7 +45,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--year", type=int, default=None, metavar="ГОД", help="год (сессии)"
     )
     parser.add_argument(
-        "--study", default=None, metavar="ИССЛЕДОВАНИЕ", help="vpr, oge, ege, …"
+        "--study",
+        default=None,
+        metavar="ИССЛЕДОВАНИЕ",
+        help="код исследования: vpr (ВПР), oge (ОГЭ), ege (ЕГЭ), …",
     )
     parser.add_argument(
         "--subject", default=None, metavar="ПРЕДМЕТ", help="код предмета (ma, ru, …)"

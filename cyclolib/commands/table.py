@@ -70,10 +70,25 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="код единицы: территория, логин школы или класс (пусто — регион)",
     )
     parser.add_argument(
-        "--study", default="", metavar="ИССЛЕДОВАНИЕ", help="vpr, oge, …"
+        "--study",
+        default="",
+        metavar="ИССЛЕДОВАНИЕ",
+        help="код исследования: vpr (ВПР), oge (ОГЭ), ege (ЕГЭ), … "
+        "(пусто — любое, по которому у единицы есть результаты)",
     )
-    parser.add_argument("--subject", default="", metavar="ПРЕДМЕТ", help="ma, ru, …")
-    parser.add_argument("--grade", type=int, default=0, metavar="КЛАСС")
+    parser.add_argument(
+        "--subject",
+        default="",
+        metavar="ПРЕДМЕТ",
+        help="код предмета: ma (математика), ru (русский язык), … (пусто — любой)",
+    )
+    parser.add_argument(
+        "--grade",
+        type=int,
+        default=0,
+        metavar="КЛАСС",
+        help="класс (параллель), например 4 (0 — любой)",
+    )
     parser.add_argument(
         "--public",
         action="store_true",
