@@ -18,6 +18,7 @@ from .compute import (
 )
 from .formulas import (
     code_completion,
+    code_status,
     dynamics,
     ege_results,
     equity,
@@ -43,6 +44,7 @@ __all__ = [
     "store_values",
     "values",
     "code_completion",
+    "code_status",
     "dynamics",
     "ege_results",
     "equity",

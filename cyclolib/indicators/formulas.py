@@ -922,6 +922,135 @@ def task_status(completion, level, *, levels=None) -> pd.Series:
     return out.where(comp.notna() & kind.notna())
 
 
+CODE_INDICATORS = {
+    "kes_completion_pct": "kes",
+    "kt_completion_pct": "kt",
+    "level_completion_pct": "level",
+}
+
+
+def code_status(code_values, task_values, codes, *, by=None, levels=None):
+    """Read the completion of each КЭС, КТ code and level as sufficient or not.
+
+    Parameters
+    ----------
+    code_values : DataFrame
+        Rows of ``kes_completion_pct``, ``kt_completion_pct`` and
+        ``level_completion_pct`` (as :func:`code_completion` or the stored
+        values give them): the ``by`` columns, ``indicator``, ``task`` (the
+        code, or the level letter), ``value`` and optionally
+        ``small_group``. Rows of other indicators are kept without a status.
+    task_values : DataFrame
+        The same groups' ``task_completion_pct``: the ``by`` columns,
+        ``task``, ``value`` (percent) and ``task_level`` (the task's
+        difficulty level Б, П, В or NaN; not ``level``, which names the
+        level of the unit in stored values).
+    codes : DataFrame
+        ``task``, ``kind`` (``kes`` or ``kt``) and ``code``: the codes each
+        task checks, with those ``by`` columns that tell the forms apart
+        (``study, subject, grade``...) where several forms are read at once.
+    by : str or list of str, optional
+        The columns naming a group (a form of a unit); one group when omitted.
+    levels : dict, optional
+        Reference levels as for :func:`task_status`.
+
+    Returns
+    -------
+    DataFrame
+        ``code_values`` with three columns added:
+
+        * ``tasks`` — the tasks of the code (of the level) with a status;
+        * ``insufficient_tasks`` — how many of them are insufficient;
+        * ``status`` — ``sufficient``, ``uncertain`` or ``insufficient``:
+
+          - a level is read against its own reference level, as a task of
+            that level: :func:`task_status` of the level's completion;
+          - a КЭС or КТ code is a deficit (``insufficient``) when more than
+            half of its tasks are insufficient, ``sufficient`` when more
+            than half are sufficient, ``uncertain`` otherwise.
+
+        NaN status where no task of the code has a status, and for rows
+        flagged ``small_group``.
+
+    Notes
+    -----
+    A code checked by tasks of different levels mixes reference levels
+    (60 % for basic tasks, 30 % for advanced ones), so its own completion
+    has no single reference level: it is read through its tasks. Groups
+    under the minimum size get no status: DOMAIN's groups under 10
+    participants are too small for conclusions on skills.
+
+    Source: the reference levels of the 2026 recommendations on using ВПР
+    results (basic tasks sufficient at ≥ 60 %, insufficient below 57 %;
+    advanced and high at 30 % and 28.5 %) and their rule that a skill whose
+    tasks are mostly insufficient is a deficit; the codes of the КИМ
+    description (кодификатор КЭС and КТ).
+    """
+    by = _by_list(by)
+    _require(code_values, [*by, "indicator", "task", "value"], "Значения по кодам")
+    needed = [*by, "task", "value", "task_level"]
+    _require(task_values, needed, "Выполнение заданий")
+    _require(codes, ["task", "kind", "code"], "Коды заданий")
+    out = code_values.copy()
+    kind = out["indicator"].map(CODE_INDICATORS)
+
+    # Each task's status in its group, and its codes (and its level)
+    tasks = task_values[needed].copy()
+    known = tasks["task_level"].where(tasks["task_level"].isin(["Б", "П", "В"]))
+    tasks["status"] = task_status(tasks["value"], known, levels=levels).to_numpy()
+    tasks = tasks[tasks["status"].notna()]
+    on = ["task", *[c for c in by if c in codes.columns]]
+    keyed = pd.concat(
+        [
+            tasks.merge(codes[[*on, "kind", "code"]].drop_duplicates(), on=on),
+            tasks.assign(kind="level", code=tasks["task_level"]),
+        ],
+        ignore_index=True,
+    )
+
+    # Counts of the tasks of each code by status
+    counts = (
+        keyed.assign(
+            insufficient=keyed["status"].eq("insufficient").astype(int),
+            sufficient=keyed["status"].eq("sufficient").astype(int),
+        )
+        .groupby([*by, "kind", "code"], dropna=False)[["insufficient", "sufficient"]]
+        .agg(["size", "sum"])
+    )
+    counts.columns = ["tasks", "insufficient_tasks", "_", "sufficient_tasks"]
+    counts = counts.drop(columns="_").reset_index()
+    merged = out.assign(kind=kind, code=out["task"].astype(str)).merge(
+        counts, on=[*by, "kind", "code"], how="left"
+    )
+    total = merged["tasks"]
+    by_tasks = np.where(
+        merged["insufficient_tasks"] > total / 2,
+        "insufficient",
+        np.where(merged["sufficient_tasks"] > total / 2, "sufficient", "uncertain"),
+    )
+    by_level = task_status(
+        merged["value"],
+        merged["code"].where(
+            merged["kind"].eq("level") & merged["code"].isin(["Б", "П", "В"])
+        ),
+        levels=levels,
+    )
+    status = pd.Series(
+        np.where(merged["kind"].eq("level"), by_level, by_tasks), dtype=object
+    )
+    # No status without tasks, for an unknown level letter, for small groups
+    level = merged["kind"].eq("level")
+    keep = merged["kind"].notna() & (total > 0) & (~level | by_level.notna())
+    if "small_group" in merged:
+        keep &= ~merged["small_group"].astype(bool)
+    out["tasks"] = total.fillna(0).astype(int).to_numpy()
+    out["insufficient_tasks"] = (
+        merged["insufficient_tasks"].fillna(0).astype(int).to_numpy()
+    )
+    out["status"] = status.where(keep.to_numpy()).to_numpy()
+    return out
+
+
 # --------------------------------------------------------------- dynamics
 
 

@@ -319,3 +319,87 @@ def test_missing_columns_message():
         "Результаты: нет столбцов primary_score, mark; ожидались absent, "
         "primary_score, mark, есть absent"
     )
+
+
+def _code_frames():
+    # Hand-made unit: five tasks read against the 2026 reference levels.
+    tasks = pd.DataFrame(
+        {
+            "task": ["1", "2", "3", "4", "5"],
+            "task_level": ["Б", "Б", "Б", "П", "П"],
+            # sufficient, uncertain, insufficient, insufficient, sufficient
+            "value": [70.0, 58.0, 40.0, 20.0, 35.0],
+        }
+    )
+    codes = pd.DataFrame(
+        {
+            "task": ["1", "2", "3", "4", "5", "1", "3", "5"],
+            "kind": ["kes"] * 5 + ["kt"] * 3,
+            "code": ["1.1", "1.1", "1.2", "1.2", "1.2", "A", "B", "B"],
+        }
+    )
+    return tasks, codes
+
+
+def test_code_status_by_hand():
+    # Reference, by hand: КЭС 1.1 = tasks 1 (sufficient), 2 (uncertain): no
+    # majority → uncertain; КЭС 1.2 = tasks 3, 4 insufficient, 5 sufficient:
+    # 2 of 3 insufficient → deficit; КТ A = task 1 → sufficient; КТ B = tasks
+    # 3, 5 → one each → uncertain. Levels by their own reference: Б at 56 %
+    # is below 57 → insufficient; П at 29 % lies in 28.5–30 → uncertain;
+    # В at 30 % → sufficient (no task of level В in the unit: tasks = 0).
+    tasks, codes = _code_frames()
+    values = pd.DataFrame(
+        {
+            "indicator": ["kes_completion_pct"] * 3
+            + ["kt_completion_pct"] * 2
+            + ["level_completion_pct"] * 3
+            + ["task_completion_pct"],
+            "task": ["1.1", "1.2", "9.9", "A", "B", "Б", "П", "В", "1"],
+            "value": [64.0, 31.7, 50.0, 70.0, 37.5, 56.0, 29.0, 30.0, 70.0],
+        }
+    )
+    out = fm.code_status(values, tasks, codes)
+    keys = zip(out["indicator"], out["task"], strict=True)
+    got = dict(zip(keys, out["status"], strict=True))
+    assert got[("kes_completion_pct", "1.1")] == "uncertain"
+    assert got[("kes_completion_pct", "1.2")] == "insufficient"
+    assert got[("kt_completion_pct", "A")] == "sufficient"
+    assert got[("kt_completion_pct", "B")] == "uncertain"
+    assert got[("level_completion_pct", "Б")] == "insufficient"
+    assert got[("level_completion_pct", "П")] == "uncertain"
+    # A code without tasks in the map, and other indicators: no status
+    assert pd.isna(got[("kes_completion_pct", "9.9")])
+    assert pd.isna(got[("task_completion_pct", "1")])
+    assert list(out["tasks"]) == [2, 3, 0, 1, 2, 3, 2, 0, 0]
+    assert list(out["insufficient_tasks"]) == [0, 2, 0, 0, 1, 1, 1, 0, 0]
+    # A level with no task of its own has no tasks to read
+    assert pd.isna(got[("level_completion_pct", "В")])
+
+
+def test_code_status_small_groups_and_forms():
+    # Two forms of one unit told apart by `subject`; the same code means
+    # different tasks in each. A small group gets no status.
+    tasks, codes = _code_frames()
+    two = pd.concat(
+        [tasks.assign(subject="ma"), tasks.assign(subject="ru", value=80.0)]
+    )
+    codes2 = pd.concat([codes.assign(subject="ma"), codes.assign(subject="ru")])
+    values = pd.DataFrame(
+        {
+            "subject": ["ma", "ru", "ru"],
+            "indicator": ["kes_completion_pct"] * 2 + ["kt_completion_pct"],
+            "task": ["1.2", "1.2", "B"],
+            "value": [31.7, 80.0, 80.0],
+            "small_group": [False, False, True],
+        }
+    )
+    out = fm.code_status(values, two, codes2, by="subject")
+    assert list(out["status"].fillna("—")) == ["insufficient", "sufficient", "—"]
+    assert list(out["tasks"]) == [3, 3, 2]
+    with pytest.raises(ValueError) as err:
+        fm.code_status(values, tasks.drop(columns="task_level"), codes)
+    assert str(err.value) == (
+        "Выполнение заданий: нет столбцов task_level; ожидались task, value, "
+        "task_level, есть task, value"
+    )
