@@ -488,10 +488,17 @@ def stage_tables(
     Returns
     -------
     dict
-        Sheet name -> table: «Эффективность мер», «По видам использования»,
-        «По органам», «Виды использования», «Динамика», «Предложения».
+        Sheet name -> table: «Реестр решений» (:func:`register_table`),
+        «Эффективность мер», «По видам использования», «По органам», «Виды
+        использования», «Динамика», «Предложения».
     """
-    from .decisions import indicator_name, read_decisions, status_names
+    from .decisions import (
+        LEVEL_NAMES,
+        indicator_name,
+        read_decisions,
+        register_table,
+        status_names,
+    )
     from .effectiveness import evaluate_measures, summarise
 
     register = read_decisions(con, level=level, unit_id=unit_id)
@@ -502,7 +509,7 @@ def stage_tables(
 
     # Codes become the words a reader of the workbook knows
     kinds = dict(zip(use_kinds()["code"], use_kinds()["name"], strict=True))
-    levels = {"region": "регион", "municipality": "муниципалитет", "school": "школа"}
+    levels = LEVEL_NAMES
     by_use = summarise(effects, by="use_kind")
     by_use["use_kind"] = by_use["use_kind"].map(kinds).fillna(by_use["use_kind"])
     shown = effects.assign(
@@ -516,6 +523,7 @@ def stage_tables(
     )
     trend_table.insert(1, "name", trend_table["indicator"].map(indicator_name))
     return {
+        "Реестр решений": register_table(register),
         "Эффективность мер": shown,
         "По видам использования": by_use,
         "По органам": summarise(effects, by="body"),

@@ -847,6 +847,57 @@ def read_decisions(
     return frame.reset_index(drop=True)
 
 
+#: Russian headers of the register as users read it (reports, workbooks).
+REGISTER_HEADERS: dict[str, str] = {
+    "decision_id": "Номер",
+    "date": "Дата",
+    "year": "Учебный год",
+    "level": "Уровень",
+    "unit_id": "Код единицы",
+    "body": "Орган",
+    "use_name": "Вид использования",
+    "title": "Мера",
+    "targets": "Целевые единицы",
+    "indicator": "Показатель",
+    "target_value": "Целевое значение",
+    "target_date": "Срок",
+    "status_name": "Статус",
+    "note": "Примечание",
+}
+
+LEVEL_NAMES = {"region": "регион", "municipality": "муниципалитет", "school": "школа"}
+
+
+def register_table(register: pd.DataFrame) -> pd.DataFrame:
+    """The register as a user reads it: Russian headers, names instead of codes.
+
+    Parameters
+    ----------
+    register : DataFrame
+        The output of :func:`read_decisions`.
+
+    Returns
+    -------
+    DataFrame
+        The columns of :data:`REGISTER_HEADERS` under their Russian headers:
+        the academic year as «2023/2024», the level, the kind of use, the
+        indicator (:func:`indicator_name`) and the status in words; target
+        units keep their codes, separated by «; ».
+    """
+    out = register.copy()
+    if out.empty:
+        return pd.DataFrame(columns=list(REGISTER_HEADERS.values()))
+    out["year"] = out["year"].map(
+        lambda y: f"{int(y) - 1}/{int(y)}" if pd.notna(y) else ""
+    )
+    out["level"] = out["level"].map(LEVEL_NAMES).fillna(out["level"])
+    out["indicator"] = out["indicator"].map(
+        lambda c: indicator_name(c) if isinstance(c, str) and c else c
+    )
+    out["targets"] = out["targets"].str.replace(";", "; ")
+    return out[list(REGISTER_HEADERS)].rename(columns=REGISTER_HEADERS)
+
+
 def _units_inside(con: duckdb.DuckDBPyConnection, level: str, unit_id: str) -> set[str]:
     """The unit itself and, for a municipality, its schools."""
     units = {unit_id}

@@ -7,7 +7,11 @@ from pathlib import Path
 
 import pandas as pd
 
+from ..config import reports_root
+
 log = logging.getLogger(__name__)
+
+__all__ = ["COLUMN_NAMES", "russian_headings", "unit_workbook", "write_xlsx"]
 
 #: Russian headings of the stable English columns of the analysis frames.
 COLUMN_NAMES: dict[str, str] = {
@@ -124,31 +128,29 @@ def russian_headings(frame: pd.DataFrame) -> pd.DataFrame:
     return frame.rename(columns=COLUMN_NAMES)
 
 
+def unit_workbook(
+    stage: str, *, level: str, unit_id: str, year: int, public: bool = True
+) -> Path:
+    """Where a notebook keeps the tables of one unit's report as XLSX.
+
+    ``reports/xlsx/<stage>-<level>-<unit_id>-<year>.xlsx`` for public reports,
+    the same under ``reports-private/`` otherwise (as the reports themselves,
+    so that publishing ``reports/`` never carries a private table).
+    """
+    return reports_root(public) / "xlsx" / f"{stage}-{level}-{unit_id}-{year}.xlsx"
+
+
 def write_xlsx(path: str | Path, tables: dict[str, pd.DataFrame]) -> Path:
     """Write tables to one workbook, a sheet per table, with Russian headings.
 
-    Uses ``cyclolib.xlsx.write_tables`` (the suite's formatted writer) when it is
-    present; otherwise a plain workbook with frozen headers and fitted widths.
-    Sheet names are cut to Excel's 31 characters.
+    The suite's formatted writer (:func:`cyclolib.xlsx.write_tables`) does the
+    work: sheet names cut to Excel's 31 characters and made unique, a frozen
+    header row with a filter, fitted widths. Known English columns get their
+    Russian heading (:data:`COLUMN_NAMES`).
     """
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    sheets = {name[:31]: russian_headings(df) for name, df in tables.items()}
-    try:
-        from ..xlsx import write_tables
-    except ImportError:
-        write_tables = None
-    if write_tables is not None:
-        write_tables(path, sheets)
-        return path
+    from ..xlsx import write_tables
 
-    with pd.ExcelWriter(path, engine="xlsxwriter") as writer:
-        for name, df in sheets.items():
-            df.to_excel(writer, sheet_name=name, index=False)
-            sheet = writer.sheets[name]
-            sheet.freeze_panes(1, 0)
-            for i, col in enumerate(df.columns):
-                width = max([len(str(col))] + [len(str(v)) for v in df[col].head(200)])
-                sheet.set_column(i, i, min(max(width + 2, 8), 60))
-    log.info("written %s", path)
+    path = Path(path)
+    write_tables(path, {name: russian_headings(df) for name, df in tables.items()})
+    log.info("таблицы записаны в %s", path)
     return path

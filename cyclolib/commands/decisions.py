@@ -1,4 +1,5 @@
-"""``cyclo decisions``: load the register of decisions, list it, export stages 7–8."""
+"""``cyclo decisions``: load the register of decisions, list it, export it with
+the tables of stages 7–8."""
 
 from __future__ import annotations
 
@@ -26,7 +27,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--xlsx",
         metavar="ФАЙЛ",
-        help="записать эффективность мер, динамику и предложения (стадии 7–8) в XLSX",
+        help="записать реестр решений, эффективность мер, динамику и предложения "
+        "(стадии 6–8) в XLSX",
     )
     parser.add_argument(
         "--level",
@@ -102,7 +104,7 @@ def run(args: argparse.Namespace) -> int:
 
             tables = stage_tables(con, level=args.level, unit_id=unit_id, year=year)
             path = write_workbook(args.xlsx, tables)
-            print(f"Эффективность мер и предложения записаны в {path}")
+            print(f"Реестр решений, эффективность мер и предложения записаны в {path}")
     finally:
         con.close()
     return status

@@ -2,20 +2,27 @@
 
 from __future__ import annotations
 
-import sys
-
 import pandas as pd
 
 from cyclolib.analysis import export
+from cyclolib.config import PRIVATE_REPORTS_DIR, REPORTS_DIR
 
 
-def test_headings_are_russian_and_sheets_kept(tmp_path, monkeypatch):
+def test_headings_are_russian_and_sheets_kept(tmp_path):
     frame = pd.DataFrame({"school_id": ["a"], "value_added": [1.5], "extra": [2]})
-    for fallback in (False, True):
-        if fallback:  # the plain writer used when cyclolib.xlsx is absent
-            monkeypatch.setitem(sys.modules, "cyclolib.xlsx", None)
-        path = export.write_xlsx(tmp_path / f"t{fallback}.xlsx", {"Лист": frame})
-        back = pd.read_excel(path, sheet_name=None, engine="calamine")
-        assert list(back) == ["Лист"]
-        assert list(back["Лист"].columns) == ["Логин", "Добавленная ценность", "extra"]
-        assert back["Лист"].iloc[0].tolist() == ["a", 1.5, 2]
+    long = "Показатели признаков необъективности"
+    path = export.write_xlsx(tmp_path / "t.xlsx", {"Лист": frame, long: frame})
+    back = pd.read_excel(path, sheet_name=None, engine="calamine")
+    # Excel's limit: 31 characters of a sheet name
+    assert list(back) == ["Лист", long[:31]]
+    assert list(back["Лист"].columns) == ["Логин", "Добавленная ценность", "extra"]
+    assert back["Лист"].iloc[0].tolist() == ["a", 1.5, 2]
+
+
+def test_unit_workbooks_are_kept_beside_the_reports():
+    path = export.unit_workbook("05-analysis", level="school", unit_id="s1", year=2024)
+    assert path == REPORTS_DIR / "xlsx" / "05-analysis-school-s1-2024.xlsx"
+    private = export.unit_workbook(
+        "06-uses", level="region", unit_id="RU-99", year=2024, public=False
+    )
+    assert private == PRIVATE_REPORTS_DIR / "xlsx" / "06-uses-region-RU-99-2024.xlsx"

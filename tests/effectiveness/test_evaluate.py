@@ -79,3 +79,39 @@ def test_register_measures_by_hand(register_db):
     assert (
         out.loc["D3", "note"] == "меньше двух целевых единиц со значениями до и после"
     )
+
+
+def test_register_sheet_of_the_stage_workbook(register_db):
+    from cyclolib.correction import stage_tables
+
+    tables = stage_tables(register_db, level="region", unit_id="r", year=2023)
+    assert list(tables)[:2] == ["Реестр решений", "Эффективность мер"]
+    register = tables["Реестр решений"]
+    assert list(register.columns) == [
+        "Номер",
+        "Дата",
+        "Учебный год",
+        "Уровень",
+        "Код единицы",
+        "Орган",
+        "Вид использования",
+        "Мера",
+        "Целевые единицы",
+        "Показатель",
+        "Целевое значение",
+        "Срок",
+        "Статус",
+        "Примечание",
+    ]
+    # Read off the fixture: three decisions of 1 September 2022 (academic
+    # year 2022/2023), kind 25 of params/uses.yaml, D2 not done
+    first = register.iloc[0]
+    assert first["Номер"] == "D1"
+    assert first["Учебный год"] == "2022/2023"
+    assert first["Уровень"] == "регион"
+    assert first["Вид использования"] == (
+        "Определение необходимости повышения квалификации"
+    )
+    assert first["Целевые единицы"] == "mA; mB"
+    assert first["Показатель"] == "Средний процент выполнения работы"
+    assert register["Статус"].tolist() == ["выполнено", "не выполнено", "выполнено"]
