@@ -11,6 +11,9 @@ The steps of the cyclogram, each a function returning a table:
 6. :func:`responsibility_matrix` — who is responsible for each indicator.
 
 The settings of the review and the acts are in ``params/approval.yaml``.
+The tables keep stable English column names; :func:`readable` and
+:func:`agreement_table` give them Russian headers and values for reports and
+XLSX workbooks.
 """
 
 from __future__ import annotations
@@ -31,6 +34,61 @@ log = logging.getLogger(__name__)
 _RANK = {"federal": 0, "regional": 1, "municipal": 2, "school": 3}
 _UNIT_LEVEL = {"region": "regional", "municipality": "municipal", "school": "school"}
 EXPERT_COLUMN = "эксперт"
+
+#: Russian names of the levels an indicator applies to.
+LEVEL_NAMES = {
+    "region": "регион",
+    "municipality": "муниципалитет",
+    "school": "школа",
+    "class": "класс",
+}
+
+#: Russian headers of the columns of every stage 2 table.
+COLUMNS = {
+    # The catalogue's rows (inherited, local_draft, consolidated_list)
+    "indicator": "Код",
+    "name": "Показатель",
+    "measures": "Что измеряет",
+    "formula": "Формула (функция)",
+    "unit": "Единица",
+    "direction": "Направление",
+    "levels": "Уровни",
+    "source_level": "Уровень источника",
+    "source": "Источник",
+    "status": "Статус",
+    "act": "Акт",
+    "executor": "Исполнитель",
+    "targets": "Целевые значения",
+    "thresholds": "Пороговые значения",
+    # expert_review
+    "mean_rating": "Средняя оценка",
+    "sd": "Стандартное отклонение",
+    "min": "Наименьшая оценка",
+    "max": "Наибольшая оценка",
+    "experts": "Экспертов",
+    "rank": "Место",
+    "accepted": "Принят",
+    # approval_acts
+    "number": "Номер",
+    "date": "Дата",
+    "body": "Орган",
+    "title": "Название",
+    "indicators": "Показатели",
+    "count": "Число показателей",
+}
+
+#: Russian names of the statistics of :func:`kendall_w` and the decision.
+AGREEMENT_NAMES = {
+    "W": "W Кендалла",
+    "chi2": "χ²",
+    "dof": "Степеней свободы",
+    "p_val": "p-значение",
+    "experts": "Экспертов",
+    "objects": "Оцениваемых показателей",
+    "agreed": "Мнения согласованы",
+}
+
+YES_NO = {True: "да", False: "нет"}
 
 
 class ReviewError(ValueError):
@@ -55,8 +113,9 @@ def inherited(catalogue: Catalogue | None = None, *, level: str = "region"):
     Returns
     -------
     DataFrame
-        The catalogue's rows (see :meth:`Catalogue.frame`) whose source is a
-        normative document of a higher level than ``level``.
+        The catalogue's rows (see :meth:`Catalogue.frame`; levels, targets
+        and thresholds in Russian) whose source is a normative document of a
+        higher level than ``level``.
     """
     if level not in _UNIT_LEVEL:
         raise ValueError(
@@ -65,7 +124,7 @@ def inherited(catalogue: Catalogue | None = None, *, level: str = "region"):
     cat = catalogue or load_catalogue()
     own = _RANK[_UNIT_LEVEL[level]]
     keep = [i.source_level in _RANK and _RANK[i.source_level] < own for i in cat]
-    return cat.frame()[keep].reset_index(drop=True)
+    return _frame(cat)[keep].reset_index(drop=True)
 
 
 def local_draft(catalogue: Catalogue | None = None, *, level: str = "region"):
@@ -81,7 +140,68 @@ def local_draft(catalogue: Catalogue | None = None, *, level: str = "region"):
     cat = catalogue or load_catalogue()
     own = _UNIT_LEVEL[level]
     keep = [i.source_level in ("local", own) for i in cat]
-    return cat.frame()[keep].reset_index(drop=True)
+    return _frame(cat)[keep].reset_index(drop=True)
+
+
+def _frame(cat: Catalogue) -> pd.DataFrame:
+    """:meth:`Catalogue.frame` with levels, targets and thresholds in Russian.
+
+    ``levels`` reads «регион, муниципалитет»; ``targets`` and ``thresholds``
+    read «регион: 90; муниципалитет: 85».
+    """
+    frame = cat.frame()
+    frame["levels"] = [", ".join(LEVEL_NAMES[lv] for lv in i.levels) for i in cat]
+    for column in ("targets", "thresholds"):
+        frame[column] = [
+            "; ".join(
+                f"{LEVEL_NAMES[lv]}: {v:g}" for lv, v in getattr(i, column).items()
+            )
+            for i in cat
+        ]
+    return frame
+
+
+def readable(table: pd.DataFrame, columns: dict[str, str] | None = None):
+    """A stage 2 table as people read it: Russian headers, «да» and «нет».
+
+    Parameters
+    ----------
+    table : DataFrame
+        Any table of this module (its index is dropped; call ``reset_index``
+        first to keep it as a column).
+    columns : dict, optional
+        Headers that replace those of :data:`COLUMNS` for this table.
+
+    Returns
+    -------
+    DataFrame
+        A copy: true/false columns become «да»/«нет», the columns of
+        :data:`COLUMNS` take their Russian headers, the others keep theirs
+        (executors' names in :func:`responsibility_matrix`).
+    """
+    out = table.reset_index(drop=True)
+    for column in out.columns:
+        if pd.api.types.is_bool_dtype(out[column]):
+            out[column] = out[column].map(YES_NO)
+    return out.rename(columns=COLUMNS | (columns or {}))
+
+
+def agreement_table(agreement: pd.Series) -> pd.DataFrame:
+    """The agreement of :func:`expert_review` as rows «Величина», «Значение».
+
+    Each statistic under its Russian name (:data:`AGREEMENT_NAMES`); counts
+    as integers, ``agreed`` as «да» or «нет».
+    """
+    rows = []
+    for key, value in agreement.items():
+        if isinstance(value, bool | np.bool_):
+            value = YES_NO[bool(value)]
+        elif key in ("dof", "experts", "objects"):
+            value = int(value)
+        else:
+            value = float(value)
+        rows.append({"Величина": AGREEMENT_NAMES.get(key, key), "Значение": value})
+    return pd.DataFrame(rows, columns=["Величина", "Значение"])
 
 
 def read_ratings(path: str | Path, *, scale=None, candidates=None) -> pd.DataFrame:
@@ -338,7 +458,7 @@ def consolidated_list(catalogue: Catalogue | None = None) -> pd.DataFrame:
     level of their source (federal first, local last).
     """
     cat = catalogue or load_catalogue()
-    frame = cat.frame()
+    frame = _frame(cat)
     approved = [i.approved for i in cat]
     order = [_RANK.get(i.source_level, len(_RANK)) for i in cat]
     frame = frame.assign(_order=order)[approved]
