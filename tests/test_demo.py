@@ -186,3 +186,47 @@ def test_notebooks_of_stages_7_and_8_report_the_measures(demo, tmp_path):
     assert "Реестр решений: цели, сроки и исполнение" in register
     for ident in effects["decision_id"]:
         assert f"<td>{ident}</td>" in register
+
+
+@pytest.mark.slow
+def test_the_defaults_of_a_notebook_run_the_demo(demo, tmp_path, monkeypatch):
+    """Papermill with no parameters: the demo database from $CYCLO_DB, its region."""
+    import contextlib
+    import io
+
+    import nbformat
+    import papermill
+
+    from cyclolib.config import NOTEBOOKS_DIR
+
+    folder, _ = demo
+    path = folder / "demo.duckdb"
+    con = db.connect(path, read_only=True)
+    try:
+        ((region, name),) = con.execute(
+            "SELECT territory_id, name FROM territories WHERE level = 'region'"
+        ).fetchall()
+        (year,) = con.execute("SELECT max(year) FROM forms").fetchone()
+    finally:
+        con.close()
+    monkeypatch.setenv("CYCLO_DB", str(path))
+    monkeypatch.delenv("CYCLO_BATCH", raising=False)
+    out = tmp_path / "00.ipynb"
+    notebook = NOTEBOOKS_DIR / "00-cyclogram.ipynb"
+    with contextlib.redirect_stderr(io.StringIO()):
+        papermill.execute_notebook(
+            str(notebook), str(out), cwd=str(NOTEBOOKS_DIR), progress_bar=False
+        )
+    executed = nbformat.read(str(out), as_version=4)
+    injected = [c for c in executed.cells if "injected-parameters" in c.metadata.tags]
+    assert injected == []
+    outputs = [o for c in executed.cells for o in c.get("outputs", [])]
+    assert [o for o in outputs if o.get("output_type") == "error"] == []
+    # The header names the demo region and its latest year
+    header = next(
+        o.data["text/html"] for o in outputs if "text/html" in o.get("data", {})
+    )
+    assert "<th>Уровень</th><td>регион</td>" in header
+    assert f"<th>Единица</th><td>{name} ({region})</td>" in header
+    assert f"<th>Учебный год</th><td>{year - 1}/{year}</td>" in header
+    assert "Школ в единице</th><td>30</td>" in header

@@ -16,7 +16,11 @@ NOTEBOOKS = [p for p in iter_notebooks() if int(p.stem[:2]) <= 8]
 MINE = [p for p in NOTEBOOKS if p.stem[:2] not in {"02", "04"}]
 CONVENTION = {
     "level": ("str", '"region"', "уровень: region, municipality или school"),
-    "unit_id": ("str", '""', "код единицы; пусто — регион базы данных"),
+    "unit_id": (
+        "str",
+        '""',
+        "код единицы; пусто — первый по коду регион, муниципалитет или школа",
+    ),
     "year": ("int", "0", "учебный год; 0 — последний год в базе"),
     "db": ("str", '""', "файл базы данных; пусто — $CYCLO_DB или data/cyclo.duckdb"),
     "public": (
