@@ -17,8 +17,9 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from .analysis.export import readable, study_name, subject_name
 from .config import load_params
-from .decisions import direction, use_kinds
+from .decisions import direction, indicator_name, use_kinds
 from .effectiveness import VERDICTS
 
 log = logging.getLogger(__name__)
@@ -367,17 +368,19 @@ def proposals(
 def _measure_proposal(rec: dict) -> dict:
     ident = rec["decision_id"]
     v = rec.get("verdict")
+    indicator = rec.get("indicator")
+    named = indicator_name(indicator) if isinstance(indicator, str) else indicator
     if v == VERDICTS["better"]:
         text = "продолжить и распространить на сходные единицы"
         why = (
             f"эффект {rec['effect']:+.1f} (95 % интервал {rec['ci_low']:+.1f}…"
-            f"{rec['ci_high']:+.1f}) по показателю {rec['indicator']}"
+            f"{rec['ci_high']:+.1f}) по показателю «{named}»"
         )
     elif v == VERDICTS["worse"]:
         text = "прекратить"
         why = (
             f"ухудшение {rec['effect']:+.1f} (95 % интервал {rec['ci_low']:+.1f}…"
-            f"{rec['ci_high']:+.1f}) по показателю {rec['indicator']}"
+            f"{rec['ci_high']:+.1f}) по показателю «{named}»"
         )
     elif v == VERDICTS["none"]:
         text = "пересмотреть содержание меры или её показатель"
@@ -398,15 +401,23 @@ def _measure_proposal(rec: dict) -> dict:
     return {"object": "мера", "item": ident, "proposal": text, "reason": why}
 
 
+def _series_label(rec: dict) -> str:
+    """A trend's series as a reader names it: «Доля «2» (ВПР, Математика, 5 класс)»."""
+    name = indicator_name(str(rec.get("indicator", "")))
+    parts = []
+    if isinstance(rec.get("study"), str):
+        parts.append(study_name(rec["study"]))
+    if isinstance(rec.get("subject"), str):
+        parts.append(subject_name(rec["subject"]))
+    if pd.notna(rec.get("grade")):
+        parts.append(f"{int(rec['grade'])} класс")
+    return f"{name} ({', '.join(parts)})" if parts else name
+
+
 def _indicator_proposals(trend_table: pd.DataFrame) -> list[dict]:
     rows = []
-    key_cols = [
-        c
-        for c in ("indicator", "study", "subject", "grade")
-        if c in trend_table.columns
-    ]
     for rec in trend_table.to_dict("records"):
-        label = " ".join(str(rec[c]) for c in key_cols if pd.notna(rec[c]))
+        label = _series_label(rec)
         way = direction(str(rec.get("indicator", "")))
         bad = TREND_NAMES["up"] if way == "lower" else TREND_NAMES["down"]
         if way != "none" and rec["trend"] == bad:
@@ -469,7 +480,7 @@ def write_workbook(path: str | Path, sheets: dict[str, pd.DataFrame]) -> Path:
             for i, col in enumerate(frame.rename(columns=LABELS).columns):
                 width = max([len(str(col))] + [len(str(v)) for v in frame.iloc[:, i]])
                 sheet.set_column(i, i, min(max(width + 2, 8), 60))
-    log.debug("предложения записаны в %s", path)
+    log.info("таблицы стадий 7 и 8 записаны в %s", path)
     return path
 
 
@@ -528,6 +539,8 @@ def stage_tables(
         "По видам использования": by_use,
         "По органам": summarise(effects, by="body"),
         "Виды использования": uses,
-        "Динамика": trend_table.rename(columns={"name": "название показателя"}),
+        "Динамика": readable(trend_table).rename(
+            columns={"name": "название показателя"}
+        ),
         "Предложения": ideas,
     }

@@ -62,7 +62,7 @@ def student_results(
     frame["pct"] = (
         frame["primary_score"] / frame["form_max"].where(frame["form_max"] > 0) * 100
     )
-    log.debug("read %d results", len(frame))
+    log.debug("прочитано результатов: %d", len(frame))
     return frame
 
 

@@ -89,7 +89,7 @@ def cached(
         try:
             return pd.read_parquet(path)
         except (OSError, ValueError) as exc:
-            log.warning("cache %s unreadable (%s): computing again", path, exc)
+            log.warning("кэш анализа %s не читается (%s): расчёт заново", path, exc)
     frame = compute()
     try:
         folder.mkdir(parents=True, exist_ok=True)
@@ -98,5 +98,5 @@ def cached(
         frame.to_parquet(tmp, index=False)
         os.replace(tmp, path)
     except (OSError, ValueError, TypeError) as exc:
-        log.debug("not cached %s: %s", name, exc)
+        log.debug("таблица %s не сохранена в кэше: %s", name, exc)
     return frame

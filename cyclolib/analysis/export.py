@@ -7,11 +7,35 @@ from pathlib import Path
 
 import pandas as pd
 
-from ..config import reports_root
+from ..config import load_params, reports_root
 
 log = logging.getLogger(__name__)
 
-__all__ = ["COLUMN_NAMES", "russian_headings", "unit_workbook", "write_xlsx"]
+__all__ = [
+    "COLUMN_NAMES",
+    "study_name",
+    "subject_name",
+    "form_label",
+    "readable",
+    "russian_headings",
+    "unit_workbook",
+    "write_xlsx",
+]
+
+#: Values of code columns a reader sees in words: column -> code -> Russian.
+VALUE_NAMES: dict[str, dict[str, str]] = {
+    "model": {
+        "context": "по контексту школы",
+        "context+prior": "по контексту и результату параллели годом ранее",
+    },
+    "kind": {"kes": "КЭС", "kt": "КТ", "task": "задание"},
+    "status": {
+        "sufficient": "достаточно",
+        "uncertain": "на границе",
+        "insufficient": "недостаточно",
+        "small": "мало участников",
+    },
+}
 
 #: Russian headings of the stable English columns of the analysis frames.
 COLUMN_NAMES: dict[str, str] = {
@@ -121,6 +145,55 @@ COLUMN_NAMES: dict[str, str] = {
     "listed": "В списке",
     "model": "Модель ожидаемого результата",
 }
+
+
+def study_name(code: str) -> str:
+    """The short Russian name of a study (params/studies.yaml), else the code."""
+    names = {s["id"]: s["name"] for s in load_params("studies")["studies"]}
+    return names.get(code, code)
+
+
+def subject_name(code: str) -> str:
+    """The Russian name of a subject (params/subjects.yaml), else the code."""
+    return load_params("subjects").get(code, code)
+
+
+def form_label(study: str, subject: str, grade, year=None) -> str:
+    """A form as a reader names it: «ВПР, Математика, 5 класс[, 2024]»."""
+    parts = [study_name(study), subject_name(subject)]
+    if grade is not None and not pd.isna(grade):
+        parts.append(f"{int(grade)} класс")
+    if year is not None and not pd.isna(year):
+        parts.append(str(int(year)))
+    return ", ".join(parts)
+
+
+def readable(frame: pd.DataFrame) -> pd.DataFrame:
+    """A copy of an analysis frame with codes a reader does not know in words.
+
+    ``study`` and ``subject`` get their Russian names; ``form_id`` becomes the
+    form's label (:func:`form_label`, from the frame's own ``study``,
+    ``subject``, ``grade`` and ``year``); ``model``, ``kind`` and ``status``
+    values of :data:`VALUE_NAMES` their Russian words. Other columns, and
+    codes that are not known, are kept as they are.
+    """
+    out = frame.copy()
+    if {"form_id", "study", "subject", "grade"} <= set(out.columns):
+        years = out["year"] if "year" in out.columns else [None] * len(out)
+        out["form_id"] = [
+            form_label(st, su, g, y)
+            for st, su, g, y in zip(
+                out["study"], out["subject"], out["grade"], years, strict=True
+            )
+        ]
+    if "study" in out.columns:
+        out["study"] = out["study"].map(study_name)
+    if "subject" in out.columns:
+        out["subject"] = out["subject"].map(subject_name)
+    for column, names in VALUE_NAMES.items():
+        if column in out.columns:
+            out[column] = out[column].map(lambda v, n=names: n.get(v, v))
+    return out
 
 
 def russian_headings(frame: pd.DataFrame) -> pd.DataFrame:

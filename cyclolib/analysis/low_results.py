@@ -18,6 +18,7 @@ import pandas as pd
 from ..config import params_with
 from ._data import student_results
 from .development import skill_deficits, task_results
+from .export import form_label
 
 log = logging.getLogger(__name__)
 
@@ -249,9 +250,9 @@ def low_results_profiles(
         The listed rows with ``school_name`` and four texts in Russian:
         ``indicators`` (the criterion against the cut-off, the mean % of the
         maximum and the share of «2»), ``tasks`` (tasks read as insufficient,
-        by form), ``skills`` (КЭС/КТ codes that are deficits) and ``risks``
-        (context: the least favourable social group, a rural school, a small
-        enrolment).
+        by form, «ВПР, Математика, 5 класс: 3, 7»), ``skills`` (КЭС/КТ codes
+        that are deficits) and ``risks`` (context: the least favourable social
+        group, a rural school, a small enrolment).
     """
     p = _params(params)
     listed = table[table["listed"]].copy()
@@ -271,8 +272,8 @@ def low_results_profiles(
     def tasks_text(school: str) -> str:
         bad = tasks[(tasks["unit_id"] == school) & (tasks["status"] == "insufficient")]
         parts = [
-            f"{form}: {', '.join(map(str, grp['task']))}"
-            for form, grp in bad.groupby("form_id")
+            f"{form_label(*form)}: {', '.join(map(str, grp['task']))}"
+            for form, grp in bad.groupby(["study", "subject", "grade"])
         ]
         return "; ".join(parts) or "нет данных по заданиям"
 

@@ -22,6 +22,7 @@ from scipy import stats
 
 from ..config import load_params, params_with
 from ._data import form_thresholds, observed_thresholds, student_results
+from .export import study_name
 from .value_added import value_added
 
 log = logging.getLogger(__name__)
@@ -434,7 +435,7 @@ def objectivity_signs(
         )
         data = pd.concat([data, oge], ignore_index=True) if len(oge) else data
     if data.empty:
-        log.warning("нет результатов %s за %s год", p["study"].upper(), year)
+        log.warning("нет результатов %s за %s год", study_name(p["study"]), year)
     z = float(stats.norm.ppf(0.5 + p["confidence"] / 2))
     min_n = int(p["min_participants"])
 

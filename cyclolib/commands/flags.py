@@ -21,6 +21,13 @@ from ..config import REPORTS_DIR
 
 HELP = "списки и таблицы анализа: необъективность, ШНОР, добавленная ценность…"
 
+#: Units of the deficits sheets, as their Russian sheet names say.
+DEFICIT_UNITS = {
+    "municipality": "муниципалитеты",
+    "school": "школы",
+    "teacher": "учителя",
+}
+
 KINDS = {
     "objectivity": "признаки необъективности",
     "low-results": "школы с низкими результатами",
@@ -100,7 +107,7 @@ def run(args: argparse.Namespace) -> int:
 def _objectivity(con, year: int, out: Path, *, everyone: bool) -> int:
     from ..analysis import objectivity as obj
     from ..analysis._data import unit_names
-    from ..analysis.export import write_xlsx
+    from ..analysis.export import readable, write_xlsx
 
     detail = obj.objectivity_signs(con, year=year)
     if detail.empty:
@@ -112,11 +119,18 @@ def _objectivity(con, year: int, out: Path, *, everyone: bool) -> int:
     munis.insert(1, "unit_name", munis["unit_id"].map(lambda u: names.get(u, u)))
     region = obj.objectivity_index(detail, level="region")
     region.insert(1, "unit_name", region["unit_id"].map(lambda u: names.get(u, u)))
+    shown = readable(detail)
+    shown.insert(6, "school_name", shown["school_id"].map(lambda u: names.get(u, u)))
+    shown.insert(
+        8,
+        "municipality_name",
+        shown["municipality_id"].map(lambda u: names.get(u, u)),
+    )
     write_xlsx(
         out,
         {
             "Список": listing,
-            "Показатели признаков": detail,
+            "Показатели признаков": shown,
             "Индекс муниципалитетов": munis,
             "Индекс региона": region,
         },
@@ -140,6 +154,7 @@ def _objectivity(con, year: int, out: Path, *, everyone: bool) -> int:
 
 def _low_results(con, year: int, out: Path, *, criterion: str | None) -> int:
     from ..analysis import low_results as lr
+    from ..analysis._data import unit_names
     from ..analysis.export import write_xlsx
 
     params = {"criterion": criterion} if criterion else None
@@ -148,6 +163,10 @@ def _low_results(con, year: int, out: Path, *, criterion: str | None) -> int:
         print(f"Нет результатов за {year} год", file=sys.stderr)
         return 1
     profiles = lr.low_results_profiles(con, table, year=year, params=params)
+    names = unit_names(con)
+    table = table.copy()
+    table.insert(1, "school_name", table["school_id"].map(names))
+    table.insert(3, "municipality_name", table["municipality_id"].map(names))
     write_xlsx(out, {"Список ШНОР": profiles, "Все школы": table})
     print(f"Школы с низкими результатами, {year} год")
     print(
@@ -161,7 +180,7 @@ def _low_results(con, year: int, out: Path, *, criterion: str | None) -> int:
 def _table(con, kind: str, year: int, out: Path) -> int:
     from ..analysis import allocation, development, value_added
     from ..analysis._data import unit_names
-    from ..analysis.export import write_xlsx
+    from ..analysis.export import readable, write_xlsx
 
     names = unit_names(con)
     note = ""
@@ -171,14 +190,17 @@ def _table(con, kind: str, year: int, out: Path) -> int:
         for frame in (forms, schools):
             frame["band"] = frame["band"].map(value_added.BANDS)
         schools.insert(1, "school_name", schools["school_id"].map(names))
-        tables = {"Школы": schools, "По работам": forms}
+        forms.insert(1, "school_name", forms["school_id"].map(names))
+        tables = {"Школы": schools, "По работам": readable(forms)}
         rows = len(schools)
     elif kind == "development":
         tables = {}
         for level, title in (("municipality", "Темы КПК"), ("school", "Темы МО")):
             deficits = development.skill_deficits(con, year=year, level=level)
             tables[title] = development.development_topics(deficits)
-            tables[f"Дефициты ({level})"[:31]] = deficits[deficits["deficit"]]
+            deficits = deficits[deficits["deficit"]]
+            deficits.insert(1, "unit_name", deficits["unit_id"].map(names))
+            tables[f"Дефициты ({DEFICIT_UNITS[level]})"] = readable(deficits)
         teacher_tables, note = _teacher_tables(con, year)
         tables |= teacher_tables
         rows = len(tables["Темы КПК"])
@@ -209,6 +231,7 @@ def _teacher_tables(con, year: int) -> tuple[dict, str]:
     codes) and a line for the summary.
     """
     from ..analysis import development
+    from ..analysis.export import readable
 
     tasks = development.task_results(con, year=year, level="teacher")
     if tasks.empty:
@@ -241,7 +264,8 @@ def _teacher_tables(con, year: int) -> tuple[dict, str]:
         f"по учителям: с результатами {tasks['unit_id'].nunique()}, с дефицитами "
         f"{deficits['teacher_id'].nunique()}, тем {len(topics)}"
     )
-    return {"Темы по учителям": topics, "Дефициты (teacher)": deficits}, note
+    sheet = f"Дефициты ({DEFICIT_UNITS['teacher']})"
+    return {"Темы по учителям": topics, sheet: readable(deficits)}, note
 
 
 def _frame(text: str):

@@ -111,6 +111,19 @@ def test_flags_tables(tmp_path, capsys):
     printed = capsys.readouterr().out.splitlines()
     assert printed[-2] == "Предложение распределения бюджета, 2021 год: строк 3"
 
+    # Forms and models in words, no codes
+    forms = pd.read_excel(
+        tmp_path / "value-added.xlsx", sheet_name="По работам", engine="calamine"
+    )
+    assert set(forms["Форма"]) == {f"ВПР, Математика, {g} класс, 2021" for g in (4, 5)}
+    assert set(forms["Исследование"]) == {"ВПР"}
+    assert set(forms["Предмет"]) == {"Математика"}
+    assert set(forms["Модель ожидаемого результата"]) <= {
+        "по контексту школы",
+        "по контексту и результату параллели годом ранее",
+    }
+    assert forms["ОО"].str.startswith("Школа s").all()
+
 
 def _teachers_database(path, *, with_teachers: bool = True):
     # Two schools, three teachers of ten students each, two one-point basic
@@ -170,11 +183,11 @@ def test_flags_development_per_teacher(tmp_path, capsys):
     sheets = pd.read_excel(out, sheet_name=None, engine="calamine")
     assert list(sheets) == [
         "Темы КПК",
-        "Дефициты (municipality)",
+        "Дефициты (муниципалитеты)",
         "Темы МО",
-        "Дефициты (school)",
+        "Дефициты (школы)",
         "Темы по учителям",
-        "Дефициты (teacher)",
+        "Дефициты (учителя)",
     ]
     # Reference by hand: task 1 is done by 0 of t1's 10 students (0 % < 57 %,
     # insufficient), by all of t2's and t3's; s1 as a whole: 10 of 20 = 50 %,
@@ -182,7 +195,7 @@ def test_flags_development_per_teacher(tmp_path, capsys):
     topic = "Математика, 5 класс: задание 1 (умение 1)"
     teachers = sheets["Темы по учителям"]
     assert teachers[["Тема", "Единицы с дефицитом"]].values.tolist() == [[topic, "t1"]]
-    per_teacher = sheets["Дефициты (teacher)"]
+    per_teacher = sheets["Дефициты (учителя)"]
     assert per_teacher[["Код учителя", "Логин", "Выполнение, %"]].values.tolist() == [
         ["t1", "s1", 0.0]
     ]
@@ -202,9 +215,9 @@ def test_flags_development_without_teacher_codes(tmp_path, capsys):
     printed = capsys.readouterr().out.splitlines()
     assert list(pd.read_excel(out, sheet_name=None, engine="calamine")) == [
         "Темы КПК",
-        "Дефициты (municipality)",
+        "Дефициты (муниципалитеты)",
         "Темы МО",
-        "Дефициты (school)",
+        "Дефициты (школы)",
     ]
     assert printed[-2] == (
         "  кодов учителей в результатах 2021 года нет: листов по учителям нет"

@@ -26,3 +26,33 @@ def test_unit_workbooks_are_kept_beside_the_reports():
         "06-uses", level="region", unit_id="RU-99", year=2024, public=False
     )
     assert private == PRIVATE_REPORTS_DIR / "xlsx" / "06-uses-region-RU-99-2024.xlsx"
+
+
+def test_codes_become_words():
+    frame = pd.DataFrame(
+        {
+            "study": ["vpr", "oge", "zz"],
+            "year": [2021, 2021, 2022],
+            "subject": ["ma", "ru", "xx"],
+            "grade": [5, 9, None],
+            "form_id": ["vpr-2021-ma-5", "oge-2021-ru-9", "zz-2022"],
+            "model": ["context", "context+prior", None],
+            "kind": ["kes", "task", "kt"],
+        }
+    )
+    got = export.readable(frame)
+    # Reference: the names of params/studies.yaml and params/subjects.yaml;
+    # unknown codes stay
+    assert got["form_id"].tolist() == [
+        "ВПР, Математика, 5 класс, 2021",
+        "ОГЭ, Русский язык, 9 класс, 2021",
+        "zz, xx, 2022",
+    ]
+    assert got["study"].tolist() == ["ВПР", "ОГЭ", "zz"]
+    assert got["subject"].tolist() == ["Математика", "Русский язык", "xx"]
+    assert got["model"].tolist()[:2] == [
+        "по контексту школы",
+        "по контексту и результату параллели годом ранее",
+    ]
+    assert got["kind"].tolist() == ["КЭС", "задание", "КТ"]
+    assert frame["study"].tolist() == ["vpr", "oge", "zz"]  # a copy

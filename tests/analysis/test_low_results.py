@@ -97,9 +97,10 @@ def test_small_groups_are_not_judged(con):
     )
 
 
-def _two_years(con):
+def _two_years(con, *, tasks: bool = False):
     # Eight schools of one context; ten students each with equal scores, so a
-    # school's mean % of the maximum is score / 20 * 100.
+    # school's mean % of the maximum is score / 20 * 100. With ``tasks``, two
+    # one-point tasks: s1's students miss task 1, everyone else gets both.
     means = {
         2020: [4, 12, 8, 10, 11, 13, 14, 15],
         2021: [5, 6, 9, 10, 11, 13, 14, 15],
@@ -112,7 +113,10 @@ def _two_years(con):
         for s, x in zip(schools, xs, strict=True)
         for _ in range(10)
     ]
-    add_results(con, rows)
+    scores = [[0, 1] if row[3] == "s1" else [1, 1] for row in rows]
+    add_results(con, rows, task_scores=scores if tasks else None)
+    if tasks:
+        _items(con, "vpr-2021-ma-5", [("1", 1, "Б"), ("2", 1, "Б")])
     return means
 
 
@@ -163,6 +167,15 @@ def test_profiles_and_bad_criterion(con):
         "Критерий ШНОР «median» не известен: допустимы low_quartile_share, "
         "mean_pct, fail_share"
     )
+
+
+def test_profile_names_the_forms_of_its_tasks(con):
+    _two_years(con, tasks=True)
+    params = {"criterion": "mean_pct"}
+    table = lr.low_results(con, year=2021, params=params)
+    prof = lr.low_results_profiles(con, table, year=2021, params=params)
+    # s1's students all miss task 1 (0 %, insufficient); task 2 is done by all
+    assert prof["tasks"].tolist() == ["ВПР, Математика, 5 класс: 1"]
 
 
 def test_deficits_per_teacher(con):

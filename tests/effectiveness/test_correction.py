@@ -107,7 +107,9 @@ def test_proposals_follow_the_rules():
     trend_table = pd.DataFrame(
         {
             "indicator": ["mean_score_pct", "mark_2_pct", "quality_pct"],
+            "study": ["vpr", "vpr", None],
             "subject": ["ma", "ma", "ru"],
+            "grade": [5, None, None],
             "n_years": [4, 4, 3],
             "first_value": [60.0, 5.0, 40.0],
             "last_value": [55.0, 9.0, 40.0],
@@ -126,8 +128,8 @@ def test_proposals_follow_the_rules():
         "M4": "выполнить или исключить из плана",
     }
     assert measures.loc["M1", "reason"] == (
-        "эффект +4.0 (95 % интервал +1.0…+7.0) по показателю mean_score_pct; "
-        "целевое значение достигнуто"
+        "эффект +4.0 (95 % интервал +1.0…+7.0) по показателю «Средний процент "
+        "выполнения работы»; целевое значение достигнуто"
     )
     assert measures.loc["M3", "reason"] == (
         "эффект не выявлен: 95 % интервал -2.0…+4.0 включает ноль; "
@@ -136,10 +138,15 @@ def test_proposals_follow_the_rules():
     indicators = out[out["object"] == "показатель"]
     # A falling mean and a rising share of «2» (lower is better) need measures;
     # a value that never moved is to be revised.
+    # Series are named in words: the catalogue's indicator, the study and
+    # subject of params/ and the grade
     assert indicators[["item", "proposal"]].values.tolist() == [
-        ["mean_score_pct ma", "запланировать меры по показателю"],
-        ["mark_2_pct ma", "запланировать меры по показателю"],
-        ["quality_pct ru", "пересмотреть показатель"],
+        [
+            "Средний процент выполнения работы (ВПР, Математика, 5 класс)",
+            "запланировать меры по показателю",
+        ],
+        ["Доля отметок «2» (ВПР, Математика)", "запланировать меры по показателю"],
+        ["Качество знаний (Русский язык)", "пересмотреть показатель"],
     ]
     kinds = out[out["object"] == "вид использования"]
     assert len(kinds) == len(use_kinds())
