@@ -54,113 +54,6 @@ log = logging.getLogger(__name__)
 
 LAYOUT = "decisions"
 
-# The kinds of use of the specification (stage 6), used when params/uses.yaml is
-# absent: code -> the specification's wording, in its order.
-FALLBACK_USES: dict[str, str] = {
-    "strategic": "Принятие решений стратегического уровня («политических» решений)",
-    "programmes": (
-        "Разработка программ развития, основных направлений деятельности, планов "
-        "мероприятий и т.д."
-    ),
-    "operational": "Принятие оперативных решений",
-    "accreditation": "Государственная аккредитация образовательных организаций",
-    "control": (
-        "Контроль качества образования (государственный, территориальный, "
-        "внутришкольный)"
-    ),
-    "normative": (
-        "Разработка нормативных правовых актов (в т.ч. локальных нормативных актов)"
-    ),
-    "meetings": (
-        "Подготовка и проведение административных совещаний, заседаний коллегиальных "
-        "органов управления"
-    ),
-    "attestation": (
-        "Аттестация педагогических работников и руководителей образовательных "
-        "организаций"
-    ),
-    "staffing": "Отбор и расстановка кадров",
-    "pay": (
-        "Дифференциация оплаты труда педагогических работников и руководителей "
-        "образовательных организаций"
-    ),
-    "awards": (
-        "Выдвижение работников системы образования на присвоение почетных званий и "
-        "наград"
-    ),
-    "rating_territories": (
-        "Ведение открытых рейтингов деятельности территориальных систем образования"
-    ),
-    "rating_schools": (
-        "Ведение открытых рейтингов деятельности образовательных организаций"
-    ),
-    "graduate_rating": (
-        "Определение образовательного рейтинга выпускника (для Республики Казахстан)"
-    ),
-    "best_schools": "Проведение конкурсного отбора лучших образовательных учреждений",
-    "contests": "Проведение профессиональных конкурсов",
-    "grants": "Предоставление грантов, творческих стипендий",
-    "programme_review": (
-        "Экспертиза образовательных программ, учебников и учебных пособий"
-    ),
-    "kim_review": "Экспертиза контрольно-измерительных материалов",
-    "experiments": "Оценка результатов экспериментов",
-    "innovation": "Оценка хода и результатов реализации инновационных проектов",
-    "methods": (
-        "Оценка методических нововведений (новых педагогических технологий, методик, "
-        "приемов обучения)"
-    ),
-    "internship_sites": (
-        "Формирование сети стажировочных площадок (на базе эффективно работающих школ)"
-    ),
-    "pd_content": (
-        "Отбор содержания программ повышения квалификации и профессиональной "
-        "переподготовки"
-    ),
-    "pd_need": "Определение необходимости повышения квалификации",
-    "pd_plans": "Составление индивидуальных учебных планов повышения квалификации",
-    "method_associations": (
-        "Определение содержания деятельности методических объединений"
-    ),
-    "conditions": "Коррекция школьных и семейных условий обучения ребенка",
-    "motivation": "Развитие учебной мотивации обучающихся",
-    "career": "Проведение профориентационной работы",
-    "trajectories": (
-        "Формирование совместно с обучающимися индивидуальных образовательных "
-        "траекторий"
-    ),
-    "open_education": (
-        "Оказание помощи обучающимся и их семьям в выборе и использовании ресурсов "
-        "открытого образования"
-    ),
-    "public_reports": "Подготовка публичных докладов",
-    "web": (
-        "Размещение информации о результатах педагогических измерений на официальных "
-        "сайтах органов управления образованием и образовательных организаций"
-    ),
-    "media": (
-        "Освещение результатов оценки учебных достижений школьников в средствах "
-        "массовой информации"
-    ),
-    "collegial_info": (
-        "Предоставление информации о результатах оценки качества образования "
-        "коллегияльным органам управления образовательными организациями"
-    ),
-    "finance": (
-        "Планирование финансовых средств в увязке с целевыми показателями качества "
-        "образования"
-    ),
-    "state_assignment": (
-        "Формирование и оценка исполнения государственных (муниципальных) заданий "
-        "бюджетным и автономным образовательным учреждениям (для Российской "
-        "Федерации)"
-    ),
-    "resources": (
-        "Распределение ресурсов в зависимости от достигнутых результатов оценки "
-        "учебных достижений обучающихся"
-    ),
-}
-
 # Column of the register -> accepted headers (compared in lower case).
 COLUMNS: dict[str, tuple[str, ...]] = {
     "decision_id": ("decision_id", "номер", "id", "№", "номер решения"),
@@ -259,34 +152,43 @@ class RegisterLoad:
 def use_kinds(*, params_dir: Path | None = None) -> pd.DataFrame:
     """The kinds of use of indicator values (stage 6), in order.
 
-    Read from ``params/uses.yaml`` when it exists (a list of entries with ``code``
-    and ``name``, or a mapping code -> name or code -> {name: ...}); otherwise
-    the list of the specification, ``FALLBACK_USES``.
+    Read from ``params/uses.yaml``, the one list of the suite: entries with
+    ``code`` and ``name`` under ``uses`` (or at the top level), or a mapping
+    code -> name or code -> {name: ...}.
 
     Returns
     -------
     DataFrame
         ``number`` (1-based), ``code``, ``name``.
+
+    Raises
+    ------
+    FileNotFoundError
+        When the file is absent (the message names it).
+    ValueError
+        When it lists no kind of use.
     """
-    path = Path(params_dir or PARAMS_DIR) / "uses.yaml"
+    raw = load_params("uses", params_dir=params_dir)
+    if isinstance(raw, dict) and "uses" in raw:
+        raw = raw["uses"]
     entries: list[tuple[str, str]] = []
-    if path.exists():
-        raw = load_params("uses", params_dir=params_dir)
-        if isinstance(raw, dict) and "uses" in raw:
-            raw = raw["uses"]
-        if isinstance(raw, dict):
-            for code, value in raw.items():
-                name = value.get("name", code) if isinstance(value, dict) else value
-                entries.append((str(code), str(name)))
-        elif isinstance(raw, list):
-            for item in raw:
-                if isinstance(item, dict):
-                    code = item.get("code", item.get("id"))
-                    name = item.get("name", item.get("title", code))
-                    if code is not None:
-                        entries.append((str(code), str(name)))
+    if isinstance(raw, dict):
+        for code, value in raw.items():
+            name = value.get("name", code) if isinstance(value, dict) else value
+            entries.append((str(code), str(name)))
+    elif isinstance(raw, list):
+        for item in raw:
+            if isinstance(item, dict):
+                code = item.get("code", item.get("id"))
+                name = item.get("name", item.get("title", code))
+                if code is not None:
+                    entries.append((str(code), str(name)))
     if not entries:
-        entries = list(FALLBACK_USES.items())
+        path = Path(params_dir or PARAMS_DIR) / "uses.yaml"
+        raise ValueError(
+            f"{path}: нет ни одного вида использования (ожидались записи с code и "
+            "name в списке uses)"
+        )
     frame = pd.DataFrame(entries, columns=["code", "name"])
     frame.insert(0, "number", range(1, len(frame) + 1))
     return frame

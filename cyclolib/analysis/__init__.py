@@ -8,7 +8,8 @@ Each module serves one kind of product:
 - :mod:`.rating`: ratings of municipalities and schools with rank intervals;
 - :mod:`.development`: skills with insufficient completion as training topics;
 - :mod:`.allocation`: a budget shared by need and results;
-- :mod:`.uses`: the 36 kinds of use of the specification and their products.
+- :mod:`.uses`: the 39 kinds of use of the specification's list (DOMAIN.md
+  counts 36) and their products.
 
 Every function reads the results table at student level and returns frames with
 stable English column names; :data:`.export.COLUMN_NAMES` gives their Russian

@@ -8,19 +8,18 @@ import pytest
 
 from cyclolib.analysis import uses
 from cyclolib.config import ROOT
-from cyclolib.decisions import FALLBACK_USES
+from cyclolib.decisions import use_kinds
 
 SPEC = ROOT.parent / "shared" / "domain" / "cyclogram.ru.md"
 
 
-def test_catalogue_follows_the_decisions_register():
-    # Reference: the register's own copy of the specification's list.
+def test_register_reads_the_same_list():
+    # The register of decisions takes its kinds of use from params/uses.yaml
     cat = uses.use_catalogue()
-    assert cat["code"].tolist() == list(FALLBACK_USES)
-    for code, name in FALLBACK_USES.items():
-        got = cat.loc[cat["code"] == code, "name"].item()
-        # The specification spells «коллегияльным»; the catalogue corrects it.
-        assert got.lower() == name.lower().replace("коллегияльным", "коллегиальным")
+    kinds = use_kinds()
+    assert kinds["code"].tolist() == cat["code"].tolist()
+    assert kinds["name"].tolist() == cat["name"].tolist()
+    assert kinds["number"].tolist() == list(range(1, 40))
 
 
 def test_catalogue_follows_the_specification():
@@ -32,6 +31,7 @@ def test_catalogue_follows_the_specification():
         re.sub(r"[;.]$", "", b.strip()) for b in re.findall(r"^- (.+)$", part, re.M)
     ]
     cat = uses.use_catalogue()
+    # The list has 39 items (DOMAIN.md and the issue count 36): all are kept
     assert len(cat) == len(bullets) == 39
     for got, spec in zip(cat["name"], bullets, strict=True):
         spec = spec.replace("коллегияльным", "коллегиальным").rstrip(".")

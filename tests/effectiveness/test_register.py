@@ -12,7 +12,6 @@ import pytest
 
 from cyclolib import db
 from cyclolib.decisions import (
-    FALLBACK_USES,
     RegisterError,
     catalogue_indicators,
     load_register,
@@ -48,7 +47,7 @@ def test_good_rows_are_read_and_normalised(tmp_path):
     assert d1["target_value"] == 55.5
     assert d1["target_date"] == date(2024, 5, 31)
     # Kind 29 of the specification's list is "развитие учебной мотивации".
-    assert d2["use_kind"] == list(FALLBACK_USES)[28] == "motivation"
+    assert d2["use_kind"] == use_kinds()["code"][28] == "motivation"
     assert d2["status"] == "planned"
     assert result.targets.values.tolist() == [
         ["D1", "sch1"],
@@ -248,4 +247,17 @@ def test_use_kinds_read_a_params_file(tmp_path):
     )
     kinds = use_kinds(params_dir=tmp_path)
     assert kinds.values.tolist() == [[1, "ratings", "Рейтинги"], [2, "pd", "Повышение"]]
-    assert len(use_kinds(params_dir=tmp_path / "none")) == len(FALLBACK_USES)
+
+    # params/uses.yaml is the one list: without it nothing is guessed
+    with pytest.raises(FileNotFoundError) as err:
+        use_kinds(params_dir=tmp_path / "none")
+    assert str(err.value) == f"Нет файла параметров {tmp_path / 'none' / 'uses.yaml'}"
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    (empty / "uses.yaml").write_text("uses: []\n", encoding="utf-8")
+    with pytest.raises(ValueError) as err:
+        use_kinds(params_dir=empty)
+    assert str(err.value) == (
+        f"{empty / 'uses.yaml'}: нет ни одного вида использования (ожидались "
+        "записи с code и name в списке uses)"
+    )
