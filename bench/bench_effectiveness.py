@@ -78,6 +78,9 @@ def one_seed(seed: int) -> pd.DataFrame:
     }
     rows = []
     for rec in effects.to_dict("records"):
+        # Measures not done or only planned have no planted effect to cover
+        if rec["decision_id"] not in planted:
+            continue
         p = planted[rec["decision_id"]]
         plain = plain_did(panel, set(p["school_ids"]), rec["first_post_year"])
         rows.append(

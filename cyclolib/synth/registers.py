@@ -19,6 +19,15 @@ MEASURES = (
 )
 # The measure for schools with low results.
 SUPPORT = ("programmes", "Программа поддержки школ с низкими результатами")
+# Measures that never acted on the results: one decided for the last year and
+# not carried out, one planned after its results for the next year. Their kinds
+# of use are none of the above, so that stage 8 finds one kind not realised and
+# one only planned.
+NOT_DONE = ("motivation", "Программа развития учебной мотивации обучающихся")
+PLANNED = (
+    "trajectories",
+    "Индивидуальные образовательные траектории для обучающихся с трудностями",
+)
 
 MEASURE_INDICATOR = "vpr_mean_pct"
 
@@ -68,12 +77,22 @@ def make_decisions(
     measures: pd.DataFrame,
     schools: pd.DataFrame,
     baseline: pd.Series,
+    *,
+    years: list[int] | None = None,
 ) -> pd.DataFrame:
-    """The register of measures: one row per measure.
+    """The register of measures: one row per measure, in the order of dates.
+
+    ``measures`` are the planted measures (``model.plan_plants``): each is
+    ``done``, with its true effect in the ground truth. Two more rows have no
+    effect in the results: a measure decided in the autumn before the last
+    session and ``not_done``, and one decided in June of the last year and
+    ``planned`` for the next; each targets two or three schools that no planted
+    measure targets (any schools in a region too small for that). They need
+    the last year: ``years``, else the year after the latest measure; without
+    either (a region of one year has no measures) they are left out.
 
     ``baseline`` is the mean ВПР % of the maximum of each school (index
-    school_idx) in the measure's year; the target is five points above the
-    treated schools' mean.
+    school_idx); a target is five points above the targeted schools' mean.
     """
     rows = []
     for m in measures.itertuples(index=False):
@@ -106,8 +125,44 @@ def make_decisions(
                 "status": "done",
             }
         )
+
+    # Measures without effect: not done, and planned
+    last = max(years) if years else None
+    if last is None and len(measures):
+        last = int(measures["year"].max()) + 1
+    if last is not None and len(schools):
+        taken = {s for units in measures["units"] for s in units}
+        free = [s for s in range(len(schools)) if s not in taken]
+        pool = free if len(free) >= 6 else list(range(len(schools)))
+        pool = [int(s) for s in rng.permutation(pool)]
+        extra = (
+            (NOT_DONE, f"{last - 1}-10", f"{last}-05-31", "not_done"),
+            (PLANNED, f"{last}-06", f"{last + 1}-05-31", "planned"),
+        )
+        body = f"Министерство образования ({region['name']})"
+        for k, ((use_kind, title), month, deadline, status) in enumerate(extra):
+            units = sorted(pool[:3] if len(pool) >= 3 else pool)
+            pool = pool[3:] if len(pool) >= 6 else pool
+            base = float(baseline.reindex(units).mean())
+            rows.append(
+                {
+                    "id": f"M{len(measures) + k + 1:03d}",
+                    "date": f"{month}-{int(rng.integers(1, 29)):02d}",
+                    "level": "region",
+                    "unit_id": region_id(region["code"]),
+                    "body": body,
+                    "use_kind": use_kind,
+                    "title": title,
+                    "target_units": ";".join(schools["school_id"].to_numpy()[units]),
+                    "indicator": MEASURE_INDICATOR,
+                    "target_value": round(base + 5.0, 1) if base == base else "",
+                    "target_date": deadline,
+                    "status": status,
+                }
+            )
     columns = [
         "id", "date", "level", "unit_id", "body", "use_kind", "title", "target_units",
         "indicator", "target_value", "target_date", "status",
     ]  # fmt: skip
-    return pd.DataFrame(rows, columns=columns)
+    frame = pd.DataFrame(rows, columns=columns)
+    return frame.sort_values(["date", "id"], kind="stable").reset_index(drop=True)
