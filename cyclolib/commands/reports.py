@@ -135,15 +135,17 @@ def run(args) -> int:
         file=sys.stderr,
     )
     bar = _progress_bar(len(batch.jobs))
+    working: dict[int, object] = {}
 
     def start(job) -> None:
+        working[id(job)] = job
         if bar is not None:
-            bar.set_postfix_str(f"{job.unit['name']} · {job.stage}")
+            bar.set_postfix_str(in_work(working.values()))
 
     def progress(job, outcome) -> None:
+        working.pop(id(job), None)
         if bar is not None:
-            if args.jobs > 1 or args.scheduler:
-                bar.set_postfix_str(f"{job.unit['name']} · {job.stage}", refresh=False)
+            bar.set_postfix_str(in_work(working.values()), refresh=False)
             bar.update(1)
         if outcome.status == "failed":
             message = (
@@ -181,6 +183,20 @@ def run(args) -> int:
             file=sys.stderr,
         )
     return 1 if failed else 0
+
+
+def in_work(jobs, *, shown: int = 3) -> str:
+    """The progress bar's note: the units and stages being done now.
+
+    «в работе: Школа № 1 · 03-data, Гимназия № 2 · 03-data»; past ``shown``
+    jobs the rest are counted («и ещё 2»); empty when nothing is in work.
+    """
+    jobs = list(jobs)
+    if not jobs:
+        return ""
+    names = [f"{job.unit['name']} · {job.stage}" for job in jobs[:shown]]
+    more = f" и ещё {len(jobs) - shown}" if len(jobs) > shown else ""
+    return f"в работе: {', '.join(names)}{more}"
 
 
 def _progress_bar(total: int):

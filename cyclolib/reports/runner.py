@@ -719,40 +719,75 @@ def execute_jobs(
 
     ``workers`` local processes (1: this process), or the workers of the Dask
     cluster whose scheduler listens at ``scheduler``. ``on_start(job)`` is
-    called before each job where the order is known (in this process).
+    called as each job begins: exactly in this process; for a pool or a
+    cluster as estimated by :class:`_Starts` (jobs begin in the order they
+    were submitted, as many at once as there are worker slots).
     """
     if scheduler:
-        yield from _on_dask(jobs, scheduler)
+        yield from _on_dask(jobs, scheduler, on_start)
     elif workers <= 1 or len(jobs) <= 1:
         for job in jobs:
             if on_start is not None:
                 on_start(job)
             yield job, run_job(job)
     else:
-        yield from _on_pool(jobs, workers)
+        yield from _on_pool(jobs, workers, on_start)
 
 
-def _on_pool(jobs: list[Job], workers: int) -> Iterator[tuple[Job, Outcome]]:
+class _Starts:
+    """Tell which jobs of a pool or a cluster have begun, in submission order.
+
+    A process pool and a Dask scheduler both hand out jobs in the order they
+    were submitted as workers come free: the first ``slots`` jobs begin at
+    once, and one more each time a job ends. The pool does not report when a
+    job begins, so this is the estimate the progress bar shows.
+    """
+
+    def __init__(self, jobs: list[Job], slots: int, on_start) -> None:
+        self.jobs = jobs
+        self.on_start = on_start
+        self.begun = 0
+        self.begin(max(int(slots), 1))
+
+    def begin(self, count: int = 1) -> None:
+        for _ in range(count):
+            if self.begun >= len(self.jobs):
+                return
+            if self.on_start is not None:
+                self.on_start(self.jobs[self.begun])
+            self.begun += 1
+
+
+def _on_pool(
+    jobs: list[Job], workers: int, on_start=None
+) -> Iterator[tuple[Job, Outcome]]:
     import multiprocessing as mp
     from concurrent.futures import ProcessPoolExecutor, as_completed
 
     ctx = mp.get_context("fork")
     with ProcessPoolExecutor(max_workers=workers, mp_context=ctx) as pool:
         futures = {pool.submit(run_job, job): job for job in jobs}
+        starts = _Starts(jobs, workers, on_start)
         for future in as_completed(futures):
             job = futures[future]
             yield job, _result(job, future)
+            # Resumed once the caller has taken the outcome: the next job begins
+            starts.begin()
 
 
-def _on_dask(jobs: list[Job], address: str) -> Iterator[tuple[Job, Outcome]]:
+def _on_dask(
+    jobs: list[Job], address: str, on_start=None
+) -> Iterator[tuple[Job, Outcome]]:
     from distributed import Client, as_completed
 
     with Client(address, timeout=30) as client:
         futures = client.map(run_job, jobs, pure=False)
         by_key = dict(zip((f.key for f in futures), jobs, strict=True))
+        starts = _Starts(jobs, sum(client.nthreads().values()), on_start)
         for future in as_completed(futures):
             job = by_key[future.key]
             yield job, _result(job, future)
+            starts.begin()
 
 
 def _result(job: Job, future) -> Outcome:
@@ -773,7 +808,7 @@ def run(
     """Run a planned batch; the outcomes (skipped ones first) fill ``batch``.
 
     ``progress(job, outcome)`` is called after each report, ``on_start(job)``
-    before each report run in this process.
+    as each report begins (see :func:`execute_jobs`).
     """
     batch.outcomes = list(batch.skipped)
     jobs = execute_jobs(

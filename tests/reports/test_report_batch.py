@@ -420,3 +420,41 @@ def test_notebook_parameters_are_read_from_the_tagged_cell(tmp_path):
     assert [s for s, names in declared.items() if "xlsx_dir" in names] == [
         "02-indicators"
     ]
+
+
+def test_the_note_of_the_progress_bar_names_the_units_in_work():
+    from types import SimpleNamespace
+
+    from cyclolib.commands.reports import in_work
+
+    jobs = [
+        SimpleNamespace(unit={"name": f"Школа № {i}"}, stage="03-data")
+        for i in range(1, 6)
+    ]
+    assert in_work([]) == ""
+    assert in_work(jobs[:2]) == "в работе: Школа № 1 · 03-data, Школа № 2 · 03-data"
+    assert in_work(jobs) == (
+        "в работе: Школа № 1 · 03-data, Школа № 2 · 03-data, Школа № 3 · 03-data "
+        "и ещё 2"
+    )
+
+
+def test_the_progress_bar_of_a_pool_shows_the_units_in_work(small_db, tmp_path, capsys):
+    folder = _notebook_dir(tmp_path, 'ctx.text("готово")')
+    args = ["reports", "--db", str(small_db), "--out", str(tmp_path / "out")]
+    args += ["--level", "school", "--within", "m01", "--notebooks", str(folder)]
+    assert main([*args, "--jobs", "2"]) == 0
+    # Each state the bar drew: reports done, and its note
+    states = re.findall(
+        r"\| (\d)/3 \[[^\]]*?(?:, (в работе: [^\]]*))?\]", capsys.readouterr().err
+    )
+    notes = [(int(n), note) for n, note in states]
+    names = ["Школа № 1", "Гимназия № 2", "<script>alert(1)</script>"]
+    first_two = f"в работе: {names[0]} · 00-probe, {names[1]} · 00-probe"
+    # Two workers: the first two schools begin at once, not the last one done
+    assert (0, first_two) in notes
+    # One done: the other one of the two and the third school, which began
+    after_one = [note for n, note in notes if n == 1]
+    assert after_one[-1].count(" · 00-probe") == 2
+    assert after_one[-1].endswith(f", {names[2]} · 00-probe")
+    assert notes[-1] == (3, "")

@@ -86,13 +86,31 @@ def cluster(tmp_path):
 
 
 @pytest.mark.slow
-def test_a_small_batch_runs_on_a_dask_cluster(cluster, make_reports, tmp_path):
-    units = ["m01", "sch000103"]
-    batch = make_reports(
-        unit_ids=units, stages=["0"], scheduler=cluster, out=tmp_path / "dask"
+def test_a_small_batch_runs_on_a_dask_cluster(
+    cluster, make_reports, small_db, tmp_path
+):
+    from cyclolib.reports import runner
+
+    units = ["m01", "sch000103", "sch000201"]
+    batch = runner.plan(
+        db=small_db,
+        unit_ids=units,
+        stages=["0"],
+        out=tmp_path / "dask",
+        report_date="2024-06-01",
+    )
+    events = []
+    runner.run(
+        batch,
+        scheduler=cluster,
+        on_start=lambda job: events.append(("начат", job.unit["unit_id"])),
+        progress=lambda job, _: events.append(("готов", job.unit["unit_id"])),
     )
     assert sorted(o.unit_id for o in batch.outcomes) == sorted(units)
     assert all(o.status == "done" for o in batch.outcomes), batch.failed
+    # Two worker slots: two units begin at once, the third when one is done
+    assert events[:2] == [("начат", "m01"), ("начат", "sch000103")]
+    assert events[2][0] == "готов" and events[3] == ("начат", "sch000201")
     # Reference: the same reports made in this process
     local = make_reports(unit_ids=units, stages=["0"], out=tmp_path / "local")
     here = {o.unit_id: Path(o.html).read_bytes() for o in local.outcomes}
