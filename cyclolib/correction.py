@@ -18,11 +18,17 @@ import pandas as pd
 from scipy import stats
 
 from .analysis.export import readable, study_name, subject_name
-from .config import load_params
+from .config import load_params, settings
 from .decisions import direction, indicator_name, use_kinds
 from .effectiveness import VERDICTS
 
 log = logging.getLogger(__name__)
+
+#: The level of the units a unit is made of, whose trends stage 8 shows too.
+MEMBER_LEVELS = {"region": "municipality", "municipality": "school"}
+
+#: Indicators whose trends are shown per municipality or school.
+MAIN_INDICATORS = ["mean_score_pct", "success_pct", "quality_pct", "mark_2_pct"]
 
 TREND_NAMES = {
     "up": "значимый рост",
@@ -57,6 +63,12 @@ LABELS = {
     "slope_high": "верхняя граница",
     "p_value": "p",
     "trend": "динамика",
+    "series": "рядов",
+    "up": "значимый рост",
+    "down": "значимое снижение",
+    "flat": "без значимых изменений",
+    "short": "мало лет",
+    "unit_name": "название",
     "object": "объект",
     "item": "что",
     "proposal": "предложение",
@@ -263,6 +275,94 @@ def trends(
         "trend",
     ]
     return pd.DataFrame(rows, columns=columns)
+
+
+def member_values(
+    con: duckdb.DuckDBPyConnection,
+    *,
+    level: str,
+    unit_id: str,
+    indicators: list[str] | None = None,
+    min_participants: int | None = None,
+) -> pd.DataFrame:
+    """Values of the units one level below a unit over all years (whole forms).
+
+    The municipalities of a region (those whose parent is the region, or every
+    municipality when none names a parent) and the schools of a municipality;
+    a school has no such units (its classes change every year).
+
+    Parameters
+    ----------
+    level, unit_id
+        The unit.
+    indicators : list of str, optional
+        Indicators to read (default :data:`MAIN_INDICATORS`).
+    min_participants : int, optional
+        Values of fewer participants are left out (default ``min_group_size``
+        of params/settings.yaml): a trend of a handful of students says
+        nothing, and small groups are not published.
+
+    Returns
+    -------
+    DataFrame
+        ``unit_id, indicator, study, subject, grade, year, value, n, ci_low,
+        ci_high`` (empty for a school).
+    """
+    columns = [
+        "unit_id",
+        "indicator",
+        "study",
+        "subject",
+        "grade",
+        "year",
+        "value",
+        "n",
+        "ci_low",
+        "ci_high",
+    ]
+    below = MEMBER_LEVELS.get(level)
+    if below is None:
+        return pd.DataFrame(columns=columns)
+    if below == "municipality":
+        members = (
+            "SELECT territory_id FROM territories "
+            "WHERE level = 'municipality' AND coalesce(parent_id, $unit) = $unit"
+        )
+    else:
+        members = "SELECT school_id FROM schools WHERE municipality_id = $unit"
+    least = (
+        settings()["min_group_size"] if min_participants is None else min_participants
+    )
+    sql = (
+        f"SELECT {', '.join(columns)} FROM indicator_values "
+        f"WHERE level = $below AND unit_id IN ({members}) "
+        "AND coalesce(task, '') = '' AND value IS NOT NULL "
+        "AND coalesce(n, 0) >= $least AND indicator IN (SELECT unnest($wanted)) "
+        "ORDER BY ALL"
+    )
+    wanted = list(indicators or MAIN_INDICATORS)
+    args = {"below": below, "unit": unit_id, "least": least, "wanted": wanted}
+    return con.execute(sql, args).df()
+
+
+def trend_summary(trend_table: pd.DataFrame, *, by: str = "unit_id") -> pd.DataFrame:
+    """How many series of each unit rise, fall, stay or are too short.
+
+    Returns
+    -------
+    DataFrame
+        ``by, series, up, down, flat, short``: counts of the rows of
+        :func:`trends` by their ``trend`` word, units in their order of
+        appearance.
+    """
+    words = {v: k for k, v in TREND_NAMES.items()}
+    codes = trend_table["trend"].map(words)
+    counts = pd.crosstab(trend_table[by], codes).reindex(
+        columns=list(TREND_NAMES), fill_value=0
+    )
+    counts.columns.name = None
+    counts.insert(0, "series", counts.sum(axis=1))
+    return counts.reset_index()
 
 
 def _slope(t: np.ndarray, y: np.ndarray, alpha: float) -> dict:
@@ -501,7 +601,9 @@ def stage_tables(
     dict
         Sheet name -> table: «Реестр решений» (:func:`register_table`),
         «Эффективность мер», «По видам использования», «По органам», «Виды
-        использования», «Динамика», «Предложения».
+        использования», «Динамика», for a region or a municipality «Динамика по
+        муниципалитетам» or «Динамика по школам» (:func:`member_values`, the
+        main indicators), and «Предложения».
     """
     from .decisions import (
         LEVEL_NAMES,
@@ -533,6 +635,20 @@ def stage_tables(
         target_reached=effects["target_reached"].map({True: "да", False: "нет"}),
     )
     trend_table.insert(1, "name", trend_table["indicator"].map(indicator_name))
+    members = trends(
+        member_values(con, level=level, unit_id=unit_id),
+        by=["unit_id", "indicator", "study", "subject", "grade"],
+    )
+    members.insert(1, "unit_name", members["unit_id"].map(_unit_names(con)))
+    members.insert(3, "name", members["indicator"].map(indicator_name))
+    below = {"municipality": "муниципалитетам", "school": "школам"}
+    member_sheet = {}
+    if level in MEMBER_LEVELS:
+        member_sheet = {
+            f"Динамика по {below[MEMBER_LEVELS[level]]}": readable(members).rename(
+                columns={"name": "название показателя"}
+            )
+        }
     return {
         "Реестр решений": register_table(register),
         "Эффективность мер": shown,
@@ -542,5 +658,14 @@ def stage_tables(
         "Динамика": readable(trend_table).rename(
             columns={"name": "название показателя"}
         ),
+        **member_sheet,
         "Предложения": ideas,
     }
+
+
+def _unit_names(con: duckdb.DuckDBPyConnection) -> dict[str, str]:
+    rows = con.execute(
+        "SELECT territory_id, name FROM territories "
+        "UNION ALL SELECT school_id, coalesce(name, school_id) FROM schools"
+    ).fetchall()
+    return dict(rows)

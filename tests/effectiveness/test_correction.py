@@ -166,3 +166,105 @@ def test_workbook_has_russian_headers(tmp_path):
         str(err.value)
         == f"имя листа «{'x' * 32}» длиннее 31 символа: Excel его не примет"
     )
+
+
+@pytest.fixture
+def members_db(con):
+    from cyclolib import db
+
+    db.append(
+        con,
+        "territories",
+        pd.DataFrame(
+            {
+                "territory_id": ["r", "m1", "m2"],
+                "name": ["Область", "Город", "Район"],
+                "level": ["region", "municipality", "municipality"],
+                "parent_id": [None, "r", "r"],
+            }
+        ),
+    )
+    db.append(
+        con,
+        "schools",
+        pd.DataFrame(
+            {
+                "school_id": ["s1", "s2", "s3"],
+                "name": ["Школа 1", "Школа 2", "Школа 3"],
+                "municipality_id": ["m1", "m1", "m2"],
+            }
+        ),
+    )
+    # Mean % of the maximum by year: m1 rises by 2 a year exactly, m2 is
+    # noisy; s1 falls, s2 has 5 participants in 2024 (a small group), s3 is
+    # in the other municipality.
+    series = {
+        ("municipality", "m1"): ([50, 52, 54, 56], 200),
+        ("municipality", "m2"): ([60, 55, 61, 56], 200),
+        ("school", "s1"): ([70, 66, 63, 58], 40),
+        ("school", "s2"): ([40, 41, 40, 41], 30),
+        ("school", "s3"): ([45, 46, 47, 48], 30),
+    }
+    rows = [
+        {
+            "year": year,
+            "study": "vpr",
+            "subject": "ma",
+            "grade": 5,
+            "level": level,
+            "unit_id": unit,
+            "indicator": "mean_score_pct",
+            "task": "",
+            "value": value,
+            "n": 5 if (unit, year) == ("s2", 2024) else n,
+        }
+        for (level, unit), (values, n) in series.items()
+        for year, value in zip(range(2021, 2025), values, strict=True)
+    ]
+    db.append(con, "indicator_values", pd.DataFrame(rows))
+    return con, series
+
+
+def test_trends_of_the_units_below(members_db):
+    from cyclolib.correction import member_values, trend_summary
+
+    con, series = members_db
+    region = member_values(con, level="region", unit_id="r")
+    assert sorted(region["unit_id"].unique()) == ["m1", "m2"]
+    schools = member_values(con, level="municipality", unit_id="m1")
+    # s3 is in m2; s2's 2024 value has 5 participants, under min_group_size 10
+    assert schools.groupby("unit_id")["year"].max().to_dict() == {
+        "s1": 2024,
+        "s2": 2023,
+    }
+    assert member_values(con, level="school", unit_id="s1").empty
+
+    table = trends(schools, by=["unit_id", "indicator", "study", "subject", "grade"])
+    s1 = table.set_index("unit_id").loc["s1"]
+    ref = stats.linregress(range(2021, 2025), series[("school", "s1")][0])
+    assert s1["slope"] == pytest.approx(ref.slope)
+    assert s1["p_value"] == pytest.approx(ref.pvalue)
+    assert s1["trend"] == TREND_NAMES["down"]
+
+    # By hand: m1 rises exactly (slope 2, no p-value: significant rise);
+    # m2: slope -0.6 with p = 0.74 by linregress: no significant change.
+    summary = trend_summary(trends(region)).set_index("unit_id")
+    assert summary.to_dict("index") == {
+        "m1": {"series": 1, "up": 1, "down": 0, "flat": 0, "short": 0},
+        "m2": {"series": 1, "up": 0, "down": 0, "flat": 1, "short": 0},
+    }
+
+
+def test_stage_workbook_has_the_trends_of_the_units_below(members_db):
+    from cyclolib.correction import stage_tables
+
+    con, _ = members_db
+    sheets = stage_tables(con, level="municipality", unit_id="m1", year=2024)
+    assert list(sheets)[-2:] == ["Динамика по школам", "Предложения"]
+    table = sheets["Динамика по школам"]
+    assert table["unit_name"].tolist() == ["Школа 1", "Школа 2"]
+    assert set(table["study"]) == {"ВПР"} and set(table["subject"]) == {"Математика"}
+    region = stage_tables(con, level="region", unit_id="r", year=2024)
+    assert region["Динамика по муниципалитетам"]["unit_id"].tolist() == ["m1", "m2"]
+    school = stage_tables(con, level="school", unit_id="s1", year=2024)
+    assert not any(name.startswith("Динамика по") for name in school)
