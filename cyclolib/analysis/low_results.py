@@ -247,7 +247,9 @@ def low_results_profiles(
     Returns
     -------
     DataFrame
-        The listed rows with ``school_name`` and four texts in Russian:
+        The listed rows with ``school_name`` after ``school_id``,
+        ``municipality_name`` after ``municipality_id`` (the code when the
+        territory has no name) and four texts in Russian:
         ``indicators`` (the criterion against the cut-off, the mean % of the
         maximum and the share of «2»), ``tasks`` (tasks read as insufficient,
         by form, «ВПР, Математика, 5 класс: 3, 7»), ``skills`` (КЭС/КТ codes
@@ -257,9 +259,9 @@ def low_results_profiles(
     p = _params(params)
     listed = table[table["listed"]].copy()
     if listed.empty:
-        return listed.assign(
-            school_name=[], indicators=[], tasks=[], skills=[], risks=[]
-        )
+        listed.insert(1, "school_name", [])
+        listed.insert(3, "municipality_name", [])
+        return listed.assign(indicators=[], tasks=[], skills=[], risks=[])
     name = CRITERIA[p["criterion"]][0]
     tasks = task_results(con, year=year, level="school")
     tasks = tasks[tasks["unit_id"].isin(listed["school_id"])]
@@ -268,6 +270,7 @@ def low_results_profiles(
         con, social_groups=p["social_groups"], split_urban=p["split_urban"]
     ).set_index("school_id")
     names = dict(con.execute("SELECT school_id, name FROM schools").fetchall())
+    places = dict(con.execute("SELECT territory_id, name FROM territories").fetchall())
 
     def tasks_text(school: str) -> str:
         bad = tasks[(tasks["unit_id"] == school) & (tasks["status"] == "insufficient")]
@@ -302,7 +305,12 @@ def low_results_profiles(
                 )
         return "; ".join(risks) or "контекстных рисков не выявлено"
 
-    listed["school_name"] = listed["school_id"].map(names)
+    listed.insert(1, "school_name", listed["school_id"].map(names))
+    listed.insert(
+        3,
+        "municipality_name",
+        listed["municipality_id"].map(lambda m: places.get(m, m)),
+    )
     listed["indicators"] = [
         f"{name}: {v:.1f} (порог кластера {c:.1f}); средний процент выполнения "
         f"{m:.1f}; доля «2» {f:.1f} %"

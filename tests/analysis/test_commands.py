@@ -66,10 +66,21 @@ def test_flags_low_results_and_rating(tmp_path, capsys):
     assert cli.main(["flags", "low-results", "--db", str(path), "--out", str(out)]) == 0
     printed = capsys.readouterr().out.splitlines()
     assert printed[0] == "Школы с низкими результатами, 2021 год"
-    assert list(pd.read_excel(out, sheet_name=None, engine="calamine")) == [
-        "Список ШНОР",
-        "Все школы",
-    ]
+    sheets = pd.read_excel(out, sheet_name=None, engine="calamine")
+    assert list(sheets) == ["Список ШНОР", "Все школы"]
+    # Both name the school and its municipality
+    for sheet in sheets.values():
+        assert list(sheet.columns[:4]) == [
+            "Логин",
+            "ОО",
+            "Код муниципалитета",
+            "Муниципалитет",
+        ]
+    assert set(sheets["Все школы"]["Муниципалитет"]) == {
+        "Район m0",
+        "Район m1",
+        "Район m2",
+    }
 
     out = tmp_path / "rating.xlsx"
     code = cli.main(

@@ -176,6 +176,14 @@ def test_profile_names_the_forms_of_its_tasks(con):
     prof = lr.low_results_profiles(con, table, year=2021, params=params)
     # s1's students all miss task 1 (0 %, insufficient); task 2 is done by all
     assert prof["tasks"].tolist() == ["ВПР, Математика, 5 класс: 1"]
+    # The list names the school and its municipality (tinyregion's names)
+    assert list(prof.columns[:4]) == [
+        "school_id",
+        "school_name",
+        "municipality_id",
+        "municipality_name",
+    ]
+    assert prof.iloc[0, :4].tolist() == ["s1", "Школа s1", "m1", "Район m1"]
 
 
 def test_deficits_per_teacher(con):
