@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+import pytest
 from tinyregion import add_results, add_schools, mark_of
 
 from cyclolib import cli, db
@@ -33,8 +34,22 @@ def test_flags_objectivity(tmp_path, capsys):
     code = cli.main(["flags", "objectivity", "--db", str(path), "--out", str(out)])
     printed = capsys.readouterr().out.splitlines()
     assert code == 0
-    assert printed[0] == "Признаки необъективности результатов, 2021 год"
-    assert printed[-1] == f"Список записан: {out}"
+
+    # The planted truth of _database: s1's grade-5 scores are lifted by 8
+    # points in both years, its grade 4 of 2020 is not. In 2021 its grade-5
+    # mean is inflated and its cohort rose sharply from grade 4 (K = S4 / S5
+    # far below the others'); no journal mark differs from the work's mark.
+    assert printed == [
+        "Признаки необъективности результатов, 2021 год",
+        "  школ с результатами: 12; отмечено хотя бы по одному признаку: 1",
+        "  Завышенный средний балл: 1",
+        "  Несоответствие школьным отметкам: 0",
+        "  Резкое изменение результатов параллели 4→5: 1",
+        "  Пики на границах отметок: 0",
+        "  Расхождение с отметкой по журналу на 2 и более: 0",
+        "  индекс объективности (Тестовая область): 91.7",
+        f"Список записан: {out}",
+    ]
     sheets = pd.read_excel(out, sheet_name=None, engine="calamine")
     assert list(sheets) == [
         "Список",
@@ -42,21 +57,49 @@ def test_flags_objectivity(tmp_path, capsys):
         "Индекс муниципалитетов",
         "Индекс региона",
     ]
+
+    # The published layout: one row per marked school, a 0/1 column per form
+    # (no ОГЭ columns without ОГЭ results), the number of marked forms, then
+    # a 0/1 column per sign
     listing = sheets["Список"]
-    assert list(listing.columns[:9]) == [
-        "Год",
-        "Логин",
-        "Муниципалитет",
-        "ОО",
-        "4 РУ",
-        "4 МА",
-        "5 РУ",
-        "5 МА",
-        "Количество маркеров",
+    assert listing.to_dict("records") == [
+        {
+            "Год": 2021,
+            "Логин": "s1",
+            "Муниципалитет": "Район m1",
+            "ОО": "Школа s1",
+            "4 РУ": 0,
+            "4 МА": 0,
+            "5 РУ": 0,
+            "5 МА": 1,
+            "Количество маркеров": 1,
+            "Завышенный средний балл": 1,
+            "Несоответствие школьным отметкам": 0,
+            "Резкое изменение результатов параллели 4→5": 1,
+            "Пики на границах отметок": 0,
+            "Расхождение с отметкой по журналу на 2 и более": 0,
+        }
     ]
-    # s1's grade-5 scores are lifted by 8 points: its mean is inflated.
-    assert "s1" in set(listing["Логин"])
-    assert "Коэффициент Спирмена" in sheets["Показатели признаков"].columns
+
+    # The details: every school and form of 2021, the forms in words
+    detail = sheets["Показатели признаков"].set_index(["Логин", "Класс"])
+    assert len(detail) == 24
+    assert set(detail["Форма"]) == {
+        "ВПР, Математика, 4 класс, 2021",
+        "ВПР, Математика, 5 класс, 2021",
+    }
+    assert detail["Количество признаков"].sum() == 2
+    assert detail.loc[("s1", 5), "Количество признаков"] == 2
+    k = detail.xs(5, level="Класс")["Коэффициент K"]
+    low = detail["Нижнее критическое значение K"].dropna().iloc[0]
+    assert k["s1"] < low <= k.drop("s1").min()
+
+    # Index = 100 - % of marked schools: s1 is one of m1's four, of twelve
+    munis = sheets["Индекс муниципалитетов"].set_index("Код единицы")
+    assert munis["Индекс объективности"].to_dict() == {"m0": 100, "m1": 75, "m2": 100}
+    region = sheets["Индекс региона"].iloc[0]
+    assert (region["Школ"], region["Отмечено школ"]) == (12, 1)
+    assert region["Индекс объективности"] == pytest.approx(100 - 100 / 12)
 
 
 def test_flags_low_results_and_rating(tmp_path, capsys):
