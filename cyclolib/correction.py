@@ -429,7 +429,8 @@ def proposals(
       continue it and spread it to similar units;
     * a measure with a worsening: stop it;
     * a measure with no effect found: revise its content or its indicator;
-    * a measure not done: do it or drop it from the plan;
+    * a measure not done: do it or drop it from the plan; one only planned:
+      do it and judge it next cycle;
     * an indicator whose trend is significantly unfavourable: plan measures;
     * an indicator whose value never changed over the years: revise it (it does
       not tell units or years apart);
@@ -488,6 +489,9 @@ def _measure_proposal(rec: dict) -> dict:
             f"эффект не выявлен: 95 % интервал {rec['ci_low']:+.1f}…"
             f"{rec['ci_high']:+.1f} включает ноль"
         )
+    elif rec.get("status") == "planned":
+        text = "выполнить и оценить в следующем цикле"
+        why = "мера запланирована, ещё не выполнена"
     elif rec.get("status") != "done":
         text = "выполнить или исключить из плана"
         why = "мера не выполнена"
@@ -526,8 +530,12 @@ def _indicator_proposals(trend_table: pd.DataFrame) -> list[dict]:
                     "object": "показатель",
                     "item": label,
                     "proposal": "запланировать меры по показателю",
-                    "reason": f"{rec['trend']}: {rec['slope']:+.2f} в год "
-                    f"(p = {rec['p_value']:.3f})",
+                    "reason": f"{rec['trend']}: {rec['slope']:+.2f} в год"
+                    + (
+                        f" (p = {rec['p_value']:.3f})"
+                        if pd.notna(rec["p_value"])
+                        else " (все годы точно на прямой)"
+                    ),
                 }
             )
         elif (
@@ -580,7 +588,7 @@ def write_workbook(path: str | Path, sheets: dict[str, pd.DataFrame]) -> Path:
             for i, col in enumerate(frame.rename(columns=LABELS).columns):
                 width = max([len(str(col))] + [len(str(v)) for v in frame.iloc[:, i]])
                 sheet.set_column(i, i, min(max(width + 2, 8), 60))
-    log.info("таблицы стадий 7 и 8 записаны в %s", path)
+    log.debug("таблицы стадий 7 и 8 записаны в %s", path)
     return path
 
 
@@ -646,7 +654,7 @@ def stage_tables(
     if level in MEMBER_LEVELS:
         member_sheet = {
             f"Динамика по {below[MEMBER_LEVELS[level]]}": readable(members).rename(
-                columns={"name": "название показателя"}
+                columns={"indicator": "код показателя", "name": "показатель"}
             )
         }
     return {
@@ -656,7 +664,7 @@ def stage_tables(
         "По органам": summarise(effects, by="body"),
         "Виды использования": uses,
         "Динамика": readable(trend_table).rename(
-            columns={"name": "название показателя"}
+            columns={"indicator": "код показателя", "name": "показатель"}
         ),
         **member_sheet,
         "Предложения": ideas,

@@ -539,7 +539,9 @@ def evaluate_measures(
         row = {c: rec.get(c) for c in EFFECT_COLUMNS if c in rec}
         indicator = rec.get("indicator")
         lower = bool(indicator) and lower_is_better(indicator)
-        if rec["status"] != "done":
+        if rec["status"] == "planned":
+            row["note"] = "мера запланирована: эффект не оценивается"
+        elif rec["status"] != "done":
             row["note"] = "мера не выполнена: эффект не оценивается"
         elif not indicator or not rec["targets"]:
             row["note"] = "не указаны показатель или целевые единицы"

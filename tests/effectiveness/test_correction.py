@@ -88,20 +88,27 @@ def test_realised_uses_by_hand():
 def test_proposals_follow_the_rules():
     effects = pd.DataFrame(
         {
-            "decision_id": ["M1", "M2", "M3", "M4"],
+            "decision_id": ["M1", "M2", "M3", "M4", "M5"],
             "indicator": "mean_score_pct",
-            "status": ["done", "done", "done", "not_done"],
-            "effect": [4.0, -3.0, 1.0, np.nan],
-            "ci_low": [1.0, -5.0, -2.0, np.nan],
-            "ci_high": [7.0, -1.0, 4.0, np.nan],
+            "status": ["done", "done", "done", "not_done", "planned"],
+            "effect": [4.0, -3.0, 1.0, np.nan, np.nan],
+            "ci_low": [1.0, -5.0, -2.0, np.nan, np.nan],
+            "ci_high": [7.0, -1.0, 4.0, np.nan, np.nan],
             "verdict": [
                 VERDICTS["better"],
                 VERDICTS["worse"],
                 VERDICTS["none"],
                 VERDICTS["not_evaluated"],
+                VERDICTS["not_evaluated"],
             ],
-            "target_reached": [True, None, False, None],
-            "note": ["", "", "", "мера не выполнена: эффект не оценивается"],
+            "target_reached": [True, None, False, None, None],
+            "note": [
+                "",
+                "",
+                "",
+                "мера не выполнена: эффект не оценивается",
+                "мера запланирована: эффект не оценивается",
+            ],
         }
     )
     trend_table = pd.DataFrame(
@@ -126,7 +133,9 @@ def test_proposals_follow_the_rules():
         "M2": "прекратить",
         "M3": "пересмотреть содержание меры или её показатель",
         "M4": "выполнить или исключить из плана",
+        "M5": "выполнить и оценить в следующем цикле",
     }
+    assert measures.loc["M5", "reason"] == "мера запланирована, ещё не выполнена"
     assert measures.loc["M1", "reason"] == (
         "эффект +4.0 (95 % интервал +1.0…+7.0) по показателю «Средний процент "
         "выполнения работы»; целевое значение достигнуто"

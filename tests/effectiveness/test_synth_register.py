@@ -122,9 +122,12 @@ def test_stage_8_finds_uses_not_realised_on_the_synthetic_region(tmp_path):
     statuses = register.set_index("decision_id")["status"]
     assert set(statuses[statuses == "done"].index) == planted
     assert sorted(statuses[statuses != "done"]) == ["not_done", "planned"]
-    undone = effects[effects["status"] != "done"]
+    undone = effects[effects["status"] != "done"].set_index("status")
     assert (undone["verdict"] == VERDICTS["not_evaluated"]).all()
-    assert (undone["note"] == "мера не выполнена: эффект не оценивается").all()
+    assert undone["note"].to_dict() == {
+        "not_done": "мера не выполнена: эффект не оценивается",
+        "planned": "мера запланирована: эффект не оценивается",
+    }
 
     # Stage 8 of 2024: one kind of use not done, one only planned
     uses = realised_uses(register[register["year"] == 2024]).set_index("code")
@@ -135,8 +138,9 @@ def test_stage_8_finds_uses_not_realised_on_the_synthetic_region(tmp_path):
     assert kinds.loc[uses.loc[NOT_DONE[0], "name"], "proposal"] == (
         "выяснить причины невыполнения"
     )
-    measures = ideas[ideas["object"] == "мера"].set_index("item")
-    undone_ids = statuses[statuses != "done"].index
-    assert set(measures.loc[undone_ids, "proposal"]) == {
-        "выполнить или исключить из плана"
+    proposed = ideas[ideas["object"] == "мера"].set_index("item")["proposal"]
+    undone = statuses[statuses != "done"]
+    assert {status: proposed[i] for i, status in undone.items()} == {
+        "not_done": "выполнить или исключить из плана",
+        "planned": "выполнить и оценить в следующем цикле",
     }
