@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from ..config import load_params, reports_root
+from ..config import PRIVATE_REPORTS_DIR, load_params
 
 log = logging.getLogger(__name__)
 
@@ -202,15 +202,23 @@ def russian_headings(frame: pd.DataFrame) -> pd.DataFrame:
 
 
 def unit_workbook(
-    stage: str, *, level: str, unit_id: str, year: int, public: bool = True
+    stage: str,
+    *,
+    level: str,
+    unit_id: str,
+    year: int,
+    folder: str | Path | None = None,
 ) -> Path:
     """Where a notebook keeps the tables of one unit's report as XLSX.
 
-    ``reports/xlsx/<stage>-<level>-<unit_id>-<year>.xlsx`` for public reports,
-    the same under ``reports-private/`` otherwise (as the reports themselves,
-    so that publishing ``reports/`` never carries a private table).
+    ``<folder>/<stage>.xlsx``: the batch runner gives a notebook that declares
+    the parameter ``xlsx_dir`` the unit's report folder; without one (a run by
+    hand), ``reports-private/<year>/<level>/<unit_id>/`` — never the published
+    ``reports/``.
     """
-    return reports_root(public) / "xlsx" / f"{stage}-{level}-{unit_id}-{year}.xlsx"
+    if not folder:
+        folder = PRIVATE_REPORTS_DIR / str(year) / level / unit_id
+    return Path(folder) / f"{stage}.xlsx"
 
 
 def write_xlsx(path: str | Path, tables: dict[str, pd.DataFrame]) -> Path:

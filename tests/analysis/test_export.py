@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 
 from cyclolib.analysis import export
-from cyclolib.config import PRIVATE_REPORTS_DIR, REPORTS_DIR
+from cyclolib.config import PRIVATE_REPORTS_DIR
 
 
 def test_headings_are_russian_and_sheets_kept(tmp_path):
@@ -19,13 +19,16 @@ def test_headings_are_russian_and_sheets_kept(tmp_path):
     assert back["Лист"].iloc[0].tolist() == ["a", 1.5, 2]
 
 
-def test_unit_workbooks_are_kept_beside_the_reports():
-    path = export.unit_workbook("05-analysis", level="school", unit_id="s1", year=2024)
-    assert path == REPORTS_DIR / "xlsx" / "05-analysis-school-s1-2024.xlsx"
-    private = export.unit_workbook(
-        "06-uses", level="region", unit_id="RU-99", year=2024, public=False
+def test_unit_workbooks_are_kept_beside_the_reports(tmp_path):
+    # The runner's report folder when given (xlsx_dir), else the private one
+    path = export.unit_workbook(
+        "05-analysis", level="school", unit_id="s1", year=2024, folder=tmp_path
     )
-    assert private == PRIVATE_REPORTS_DIR / "xlsx" / "06-uses-region-RU-99-2024.xlsx"
+    assert path == tmp_path / "05-analysis.xlsx"
+    by_hand = export.unit_workbook(
+        "06-uses", level="region", unit_id="RU-99", year=2024, folder=""
+    )
+    assert by_hand == PRIVATE_REPORTS_DIR / "2024" / "region" / "RU-99" / "06-uses.xlsx"
 
 
 def test_codes_become_words():
