@@ -7,6 +7,7 @@ measure of ground_truth.json) and the hand-made database of the refusal test.
 from __future__ import annotations
 
 import json
+import re
 
 import pandas as pd
 import pytest
@@ -39,9 +40,13 @@ def test_demo_builds_the_database_step_by_step(demo, capsys):
     finally:
         con.close()
     truth = json.loads((folder / "synth" / "ground_truth.json").read_text("utf-8"))
-    measures = [p for p in truth["planted"] if p["category"] == "measure"]
+    measures = [p["measure_id"] for p in truth["planted"] if p["category"] == "measure"]
+    register = pd.read_csv(folder / "synth" / "decisions.csv", dtype=str)
     assert seed == ("5",)
-    assert decisions == len(measures) == 2
+    # Every row of the register; the measures done are the planted ones
+    assert decisions == len(register)
+    done = register.loc[register["status"] == "done", "id"]
+    assert sorted(done) == sorted(measures) and len(measures) == 2
     assert schools == 30
     assert values > 0
 
@@ -72,20 +77,32 @@ def test_decisions_list_and_workbook(demo, tmp_path, capsys):
     register = pd.read_csv(folder / "synth" / "decisions.csv", dtype=str)
     assert status == 0
     assert len(lines) == len(register)
-    assert all(" выполнено " in line for line in lines)
-    assert sorted(line.split()[0] for line in lines) == sorted(register["id"])
+    # Each decision with its status in Russian, as the register gives it
+    words = {
+        "done": "выполнено",
+        "not_done": "не выполнено",
+        "planned": "запланировано",
+    }
+    status = r"(\S+)\s+\S+ \S+\s+(не выполнено|выполнено|запланировано) "
+    listed = dict(re.match(status, line).groups() for line in lines)
+    assert listed == dict(
+        zip(register["id"], register["status"].map(words), strict=True)
+    )
 
     book = tmp_path / "stage8.xlsx"
     main(["decisions", "--xlsx", str(book), "--db", str(folder / "demo.duckdb")])
     sheets = pd.read_excel(book, sheet_name=None, engine="calamine")
     assert list(sheets) == [
+        "Реестр решений",
         "Эффективность мер",
         "По видам использования",
         "По органам",
         "Виды использования",
         "Динамика",
+        "Динамика по муниципалитетам",
         "Предложения",
     ]
+    assert len(sheets["Реестр решений"]) == len(register)
     assert len(sheets["Эффективность мер"]) == len(register)
 
 
