@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import multiprocessing as mp
+import queue as queue_module
 import resource
 import time
 from collections.abc import Callable
@@ -21,20 +22,41 @@ def _child(fn: Callable[..., Any], args: tuple, queue: mp.Queue) -> None:
     queue.put((seconds, peak_mib, result, error))
 
 
-def measure(fn: Callable[..., Any], *args: Any) -> dict[str, Any]:
-    """Run ``fn(*args)`` in a fresh process; return seconds, peak MiB and result.
+def measure(fn: Callable[..., Any], *args: Any, method: str = "fork") -> dict[str, Any]:
+    """Run ``fn(*args)`` in a child process; return seconds, peak MiB and result.
 
-    A fresh process makes the peak memory that of this work alone.
+    ``method`` is how the child starts. With ``"fork"`` it starts as a copy of
+    this process, and its peak resident memory counts the pages it shares with
+    the parent at the time of the fork: fine when the parent is small. With
+    ``"spawn"`` it is a fresh interpreter that imports ``fn``'s module, so the
+    peak is that of the imports and the work alone, whatever the parent holds
+    (``fn`` and ``args`` must then be picklable: module-level functions).
     """
-    ctx = mp.get_context("fork")
+    if method not in ("fork", "spawn"):
+        raise ValueError(f"method должен быть fork или spawn, получено {method!r}")
+    ctx = mp.get_context(method)
     queue = ctx.Queue()
     proc = ctx.Process(target=_child, args=(fn, args, queue))
     proc.start()
-    seconds, peak_mib, result, error = queue.get()
+    # Wait for the report, but not for ever if the child died without one
+    while True:
+        try:
+            seconds, peak_mib, result, error = queue.get(timeout=1)
+            break
+        except queue_module.Empty:
+            if not proc.is_alive() and queue.empty():
+                raise RuntimeError(
+                    f"процесс замера завершился с кодом {proc.exitcode} без отчёта"
+                ) from None
     proc.join()
     if error:
         raise RuntimeError(error)
     return {"seconds": seconds, "peak_mib": peak_mib, "result": result}
+
+
+def verdict(passed: bool) -> str:
+    """The printed word for a target met or missed."""
+    return "пройдено" if passed else "НЕ ПРОЙДЕНО"
 
 
 def row(label: str, m: dict[str, Any]) -> str:
