@@ -718,7 +718,9 @@ def read_decisions(
     -------
     DataFrame
         The columns of ``DECISION_COLUMNS``, plus ``targets`` (codes joined by
-        ``;``), ``n_targets``, ``year`` (academic year of the decision),
+        ``;``), ``n_targets``, ``unit_targets`` (the targets to show in the
+        unit's reports: for a unit below the region those inside it, then
+        «и ещё N вне единицы»), ``year`` (academic year of the decision),
         ``use_name`` and ``status_name``.
     """
     frame = con.execute(
@@ -745,8 +747,23 @@ def read_decisions(
         inside = _units_inside(con, level or "", unit_id)
         owner = frame["unit_id"].isin(inside)
         targeted = frame["targets"].map(lambda s: bool(set(s.split(";")) & inside))
-        frame = frame[owner | targeted]
+        frame = frame[owner | targeted].copy()
+        # A unit's register shows its own targets only; the others are counted
+        frame["unit_targets"] = frame["targets"].map(lambda s: _own_targets(s, inside))
+    else:
+        frame["unit_targets"] = frame["targets"]
     return frame.reset_index(drop=True)
+
+
+def _own_targets(targets: str, inside: set[str]) -> str:
+    """The codes of ``targets`` (joined by ``;``) that lie inside the unit, and
+    how many others the decision has."""
+    codes = [c for c in targets.split(";") if c]
+    own = [c for c in codes if c in inside]
+    others = len(codes) - len(own)
+    if others:
+        own.append(f"и ещё {others} вне единицы")
+    return ";".join(own)
 
 
 #: Russian headers of the register as users read it (reports, workbooks).
@@ -784,7 +801,8 @@ def register_table(register: pd.DataFrame) -> pd.DataFrame:
         The columns of :data:`REGISTER_HEADERS` under their Russian headers:
         the academic year as «2023/2024», the level, the kind of use, the
         indicator (:func:`indicator_name`) and the status in words; target
-        units keep their codes, separated by «; ».
+        units keep their codes, separated by «; » (those of ``unit_targets``
+        where the register was read for a unit).
     """
     out = register.copy()
     if out.empty:
@@ -796,7 +814,8 @@ def register_table(register: pd.DataFrame) -> pd.DataFrame:
     out["indicator"] = out["indicator"].map(
         lambda c: indicator_name(c) if isinstance(c, str) and c else c
     )
-    out["targets"] = out["targets"].str.replace(";", "; ")
+    shown = out["unit_targets"] if "unit_targets" in out else out["targets"]
+    out["targets"] = shown.str.replace(";", "; ")
     return out[list(REGISTER_HEADERS)].rename(columns=REGISTER_HEADERS)
 
 

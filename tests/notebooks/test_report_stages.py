@@ -146,9 +146,6 @@ def test_a_private_municipality_report_holds_its_own_schools_only(
     assert "Отклонено строк: 2" in pages["03-data"]
 
 
-@pytest.mark.xfail(
-    strict=True, reason="реестр решений 06 называет все целевые школы решения"
-)
 def test_the_register_of_a_municipality_names_its_own_schools_only(
     stage_reports, region
 ):
