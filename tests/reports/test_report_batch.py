@@ -418,7 +418,9 @@ def test_notebook_parameters_are_read_from_the_tagged_cell(tmp_path):
     assert runner.notebook_parameters(path) == ["level", "year", "xlsx_dir"]
     declared = {p.stem: runner.notebook_parameters(p) for p in iter_notebooks()}
     assert [s for s, names in declared.items() if "xlsx_dir" in names] == [
-        "02-indicators"
+        "02-indicators",
+        "05-analysis",
+        "06-uses",
     ]
 
 
