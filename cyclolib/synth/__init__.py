@@ -383,6 +383,7 @@ def make_region(
         region.measures,
         sch,
         _baseline(region),
+        years=years,
     )
     write.write_table_csv(out / "decisions.csv", decisions)
     add(out / "decisions.csv", "decisions", "register", rows=len(decisions))
