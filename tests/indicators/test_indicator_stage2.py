@@ -7,6 +7,7 @@ import pytest
 from scipy import stats
 
 from cyclolib.indicators import stage2
+from cyclolib.indicators.catalogue import load_catalogue
 
 
 def test_kendall_w_hand_example():
@@ -56,7 +57,13 @@ def test_shipped_review_accepts_the_approved_candidates():
         "level_completion_pct",
         "between_school_pct",
         "school_gap_top_bottom",
+        "urban_rural_gap",
     }
+    # The review agrees with the catalogue: accepted candidates are approved,
+    # the rejected one is still under review.
+    catalogue = load_catalogue()
+    for indicator in table["indicator"]:
+        assert catalogue.get(indicator).approved == (indicator in accepted)
     # Mean rating by hand: level_completion_pct 5,5,4,5,4,5,5 → 33/7.
     row = table[table["indicator"] == "level_completion_pct"].iloc[0]
     assert row["mean_rating"] == pytest.approx(33 / 7)
