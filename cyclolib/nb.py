@@ -237,7 +237,7 @@ class Context:
                     border=0,
                     na_rep="—",
                     classes="cyclo-table",
-                    float_format=lambda v: f"{v:.{digits}f}",
+                    float_format=lambda v: _number(v, digits),
                 )
             )
         if hidden:
@@ -379,7 +379,7 @@ def setup(
     ctx.report_date = report_date or dt.date.today().isoformat()
     if show_header and _ipython() is not None:
         _display_html(ctx.header_html())
-    log.debug("notebook context: %s %s %s", level, ctx.unit_id, ctx.year)
+    log.debug("контекст тетради: %s %s %s", level, ctx.unit_id, ctx.year)
     return ctx
 
 
@@ -575,9 +575,17 @@ def _display(data: dict[str, Any], metadata: dict | None = None) -> None:
     from IPython.display import display
 
     if _ipython() is None:
-        log.debug("display outside IPython skipped: %s", list(data))
+        log.debug("вне IPython не показано: %s", list(data))
         return
     display(data, raw=True, metadata=metadata)
+
+
+def _number(value: float, digits: int) -> str:
+    """A table cell: whole numbers (counts) without a fractional part, the
+    rest with ``digits`` decimals."""
+    if float(value).is_integer() and abs(value) < 1e15:
+        return str(int(value))
+    return f"{value:.{digits}f}"
 
 
 def _display_html(markup: str) -> None:

@@ -175,7 +175,7 @@ def search(
     params = {f"w{i}": w for i, w in enumerate(words)}
     params |= {"q": " ".join(words), "limit": int(limit)}
     frame = con.execute(_query(len(words)), params).df()
-    log.debug("search %r: %d rows", words, len(frame))
+    log.debug("поиск %r: строк %d", words, len(frame))
     return frame[SEARCH_COLUMNS]
 
 

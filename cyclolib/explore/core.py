@@ -175,7 +175,7 @@ class Explorer:
         self._load_forms()
         self._load_groups()
         log.debug(
-            "explorer for %s: %d forms, %d rows",
+            "просмотр за %s год: работ %d, строк %d",
             self.year,
             len(self.forms),
             self._n_rows,

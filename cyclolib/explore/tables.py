@@ -286,5 +286,5 @@ def save_tables(path: str | Path, tables: dict[str, pd.DataFrame]) -> Path:
         if "percent_rows" in shown.attrs:
             rows[name] = shown.attrs["percent_rows"]
     write_tables(path, sheets, percent_columns=percent, percent_rows=rows)
-    log.debug("written %s", path)
+    log.debug("записан файл %s", path)
     return path

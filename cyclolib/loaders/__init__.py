@@ -347,7 +347,7 @@ class _Prefetch:
                 self.futures = {p: self.pool.submit(read_tables, p) for p in big}
             except (AssertionError, OSError, ValueError) as exc:
                 # e.g. inside a daemonic worker, which may not have children
-                log.debug("reading in this process: %s", exc)
+                log.debug("чтение в этом процессе: %s", exc)
                 self.__exit__()
                 self.pool, self.futures = None, {}
         return self
@@ -365,7 +365,7 @@ class _Prefetch:
         except UnreadableFileError:
             raise
         except Exception as exc:  # a broken worker: read again here
-            log.debug("read-ahead of %s failed: %r", path, exc)
+            log.debug("упреждающее чтение %s не удалось: %r", path, exc)
             return read_tables(path)
 
 
@@ -427,7 +427,7 @@ def _load_file(
     except UnreadableFileError as exc:
         _failed(report, str(exc))
     except Exception as exc:  # a broken file must not stop the other files
-        log.exception("loading %s failed", path)
+        log.exception("загрузка %s не удалась", path)
         _failed(report, f"{path.name}: файл не загружен из-за ошибки: {exc}")
 
 

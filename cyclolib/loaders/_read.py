@@ -148,11 +148,11 @@ def read_headers(path: str | Path) -> dict[str | None, list[str]]:
         try:
             return _xml_headers(path)
         except Exception:  # an unusual workbook: openpyxl reads it
-            log.debug("first rows of %s left to openpyxl", path)
+            log.debug("первые строки %s читает openpyxl", path)
         try:
             return _openpyxl_headers(path)
         except Exception:  # fall back to the full reader, which words the error
-            log.debug("openpyxl could not read the header of %s", path)
+            log.debug("openpyxl не прочитал заголовок %s", path)
     try:
         book = CalamineWorkbook.from_path(str(path))
         headers = {}

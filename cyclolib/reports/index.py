@@ -36,7 +36,7 @@ def records(root: str | Path) -> list[dict[str, Any]]:
         try:
             record = json.loads(path.read_text(encoding="utf-8"))
         except ValueError:
-            log.warning("unreadable report record %s", path)
+            log.warning("не читается запись об отчёте %s", path)
             continue
         record["year"] = path.parts[-4]
         record["folder"] = str(path.parent)

@@ -611,7 +611,7 @@ def _error_text(exc: BaseException) -> str:
     if name == "PapermillExecutionError":
         # Numbered as by the fork engine: the cell's place in the notebook
         return f"{exc.ename}: {exc.evalue} (ячейка {exc.cell_index + 1})"
-    log.debug("report failed:\n%s", "".join(traceback.format_exception(exc)))
+    log.debug("отчёт не построен:\n%s", "".join(traceback.format_exception(exc)))
     return f"{name}: {exc}"
 
 

@@ -95,6 +95,15 @@ def test_tables_escape_every_name(school):
     assert "&lt;b&gt;x&lt;/b&gt;" in page and "&lt;i&gt;подпись&lt;/i&gt;" in page
 
 
+def test_counts_in_a_column_of_values_print_without_decimals(school):
+    # A value column mixes counts (participants) and percents
+    page = school.table_html(
+        pd.DataFrame({"value": [4058.0, 63.44, 100.0, float("nan")], "n": [20] * 4})
+    )
+    cells = [c.split("</td>")[0] for c in page.split("<td>")[1::2]]
+    assert cells == ["4058", "63.4", "100", "—"]
+
+
 def test_studies_are_selected_with_reasons():
     chosen = cycle.select_studies("school", 2024).set_index("id")
     # Reference: params/studies.yaml — PISA is held in 2022 and 2025
