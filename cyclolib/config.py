@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from functools import cache
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -33,18 +33,20 @@ def reports_root(public: bool = True) -> Path:
     return REPORTS_DIR if public else PRIVATE_REPORTS_DIR
 
 
-@cache
-def _read_yaml(path: str) -> Any:
+@lru_cache(maxsize=64)
+def _read_yaml(path: str, mtime_ns: int, size: int) -> Any:
     with open(path, encoding="utf-8") as fh:
         return yaml.safe_load(fh)
 
 
 def load_params(name: str, *, params_dir: Path | None = None) -> Any:
-    """Read ``params/<name>.yaml`` (cached; the result must not be mutated)."""
+    """Read ``params/<name>.yaml`` (cached until the file changes; the result
+    must not be mutated)."""
     path = Path(params_dir or PARAMS_DIR) / f"{name}.yaml"
     if not path.exists():
         raise FileNotFoundError(f"Нет файла параметров {path}")
-    return _read_yaml(str(path))
+    stat = path.stat()
+    return _read_yaml(str(path), stat.st_mtime_ns, stat.st_size)
 
 
 def settings() -> dict[str, Any]:

@@ -13,6 +13,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -351,9 +352,17 @@ def load_catalogue(path: str | Path | None = None) -> Catalogue:
     path = Path(path or Path(PARAMS_DIR) / "indicators.yaml")
     if not path.exists():
         raise CatalogueError(f"Нет каталога показателей {path}")
+    stat = path.stat()
+    return _read_catalogue(str(path), stat.st_mtime_ns, stat.st_size)
+
+
+@lru_cache(maxsize=8)
+def _read_catalogue(path: str, mtime_ns: int, size: int) -> Catalogue:
+    """The validated catalogue of one version of a file (the catalogue is
+    immutable, so every caller may share it; an edited file is read again)."""
     with open(path, encoding="utf-8") as fh:
         try:
             data = yaml.safe_load(fh)
         except yaml.YAMLError as exc:
             raise CatalogueError(f"{path}: файл не читается как YAML: {exc}") from None
-    return parse_catalogue(data, path)
+    return parse_catalogue(data, Path(path))

@@ -118,3 +118,17 @@ def test_duplicate_id_and_unknown_executor(data):
         "поле «executor»: ожидалось исполнителя из раздела executors: analysis, "
         "methodists, objectivity, gia, municipal, найдено 'nobody'"
     )
+
+
+def test_an_edited_catalogue_is_read_again(data, tmp_path):
+    # The catalogue is kept between calls; an edit of the file must show.
+    path = tmp_path / "indicators.yaml"
+    path.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+    first = load_catalogue(path)
+    assert load_catalogue(path) is first
+    edited = copy.deepcopy(data)
+    edited["indicators"][0]["name"] = "Переименованный показатель"
+    path.write_text(yaml.safe_dump(edited, allow_unicode=True), encoding="utf-8")
+    again = load_catalogue(path)
+    assert again.indicators[0].name == "Переименованный показатель"
+    assert first.indicators[0].name != again.indicators[0].name
