@@ -17,7 +17,7 @@ matplotlib.use("agg")
 
 import matplotlib.pyplot as plt  # noqa: E402
 
-#: The issue's limit for a typical school report.
+#: The size limit of a typical school report.
 LIMIT = 150_000
 
 
