@@ -28,6 +28,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from bench.util import measure
 from cyclolib import db
 from cyclolib.config import NOTEBOOKS_DIR
 
@@ -140,6 +141,18 @@ def suite(database: Path, out: Path, *, jobs: int, units: list[str] | None) -> f
     return _run(args)
 
 
+def batch_with_peak(database: Path, out: Path, jobs: int) -> tuple[float, float]:
+    """Seconds of the whole batch and the peak resident MiB of its largest
+    process (``cyclo reports`` or one of its workers).
+
+    Run in a fresh interpreter (``measure(..., method="spawn")``): the
+    children's peak then counts this batch alone, not the processes an
+    earlier benchmark of the same run started.
+    """
+    seconds = suite(database, out, jobs=jobs, units=None)
+    return seconds, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+
+
 def plain_loop(database: Path, out: Path, units: list[str]) -> float:
     """Seconds of papermill's command line then nbconvert, one school at a time."""
     out.mkdir(parents=True, exist_ok=True)
@@ -248,8 +261,9 @@ def main() -> None:
         plain_per = plain / sample
         serial_units = ids[:serial_count]
         serial = suite(database, tmp / "serial", jobs=1, units=serial_units)
-        batch = suite(database, tmp / "batch", jobs=jobs, units=None)
-        peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+        batch, peak = measure(
+            batch_with_peak, database, tmp / "batch", jobs, method="spawn"
+        )["result"]
         per = batch / schools
         sizes = [p.stat().st_size for p in (tmp / "batch").rglob("00-cyclogram.html")]
 
@@ -270,7 +284,7 @@ def main() -> None:
             f"  размер отчёта: медиана {np.median(sizes) / 1024:.0f} КБ, "
             f"наибольший {max(sizes) / 1024:.0f} КБ"
         )
-        print(f"  пиковая память процесса-потомка: {peak:.0f} МиБ")
+        print(f"  пиковая память самого большого процесса пакета: {peak:.0f} МиБ")
         for line in verdicts(per, plain_per / per, schools):
             print(line)
 
