@@ -21,7 +21,7 @@ import pandas as pd
 from scipy.special import expit
 
 from ..config import load_params
-from . import model, registers, write
+from . import codifier, model, registers, write
 
 log = logging.getLogger(__name__)
 
@@ -116,8 +116,10 @@ def generate(
         streams
     )
 
-    # Forms and their item parameters (the same for every size of region)
+    # Forms, their codifier and item parameters (the same for every size of
+    # region)
     forms = model.build_forms(params)
+    codifier.attach(forms, params)
     model.calibrate_items(forms, rng_items, params)
 
     # Territories, schools, students
@@ -296,7 +298,10 @@ def make_region(
     Files: ``schools.xlsx`` (xlsx only), ``schools.csv``, ``items.csv``,
     ``responsibles.csv``, ``decisions.csv``, ``vpr/<year>/*.xlsx`` or
     ``results/vpr-<year>-<subject>-<grade>.csv``,
-    ``results/{oge,ege}-<year>-<subject>-<grade>.csv``, ``ground_truth.json``,
+    ``results/{oge,ege}-<year>-<subject>-<grade>.csv``,
+    ``kim/<year>/<grade>/<subject name>/{ALL,KS,KT}.xlsx`` (the КИМ
+    descriptions of the ВПР forms: skills, levels, КЭС and КТ codes; ОГЭ and
+    ЕГЭ have theirs in ``items.csv``), ``ground_truth.json``,
     ``ground_truth.csv``, ``latent.csv`` and ``manifest.json``.
     """
     years = _check(seed, schools, municipalities, years, fmt)
@@ -333,7 +338,8 @@ def make_region(
     write.write_table_csv(out / "schools.csv", table)
     add(out / "schools.csv", "schools", "exchange", rows=len(table))
 
-    # Items of the forms that params/forms.yaml does not know (ОГЭ, ЕГЭ)
+    # Items of the forms that params/forms.yaml does not know (ОГЭ, ЕГЭ), with
+    # their skills and codes
     items = _items_table(region, years)
     write.write_table_csv(out / "items.csv", items)
     add(out / "items.csv", "items", "exchange", rows=len(items))
@@ -368,6 +374,17 @@ def make_region(
             rec["file"] = path.relative_to(out).as_posix()
         quirk_records.extend(recs)
     region.quirks = quirk_records
+
+    # КИМ descriptions of the ВПР forms (ALL, KS, KT), one folder per year
+    subject_names = load_params("subjects")
+    for form, year in _forms_of_years(region):
+        if form.study != "vpr":
+            continue
+        folder = out / write.kim_folder(year, form, subject_names[form.subject])
+        meta = {"study": form.study, "year": year, "subject": form.subject,
+                "grade": form.grade}  # fmt: skip
+        for layout, (path, rows) in write.write_kim(folder, form, year).items():
+            add(path, "kim", layout, **meta, rows=rows)
 
     # Registers
     write.write_table_csv(out / "responsibles.csv", region.responsibles)
@@ -464,20 +481,30 @@ def _jsonable(value):
     raise TypeError(f"cannot serialise {type(value)}")
 
 
-def _items_table(region: model.Region, years: list[int]) -> pd.DataFrame:
-    rows = []
-    seen = set()
+def _forms_of_years(region: model.Region) -> list[tuple[model.Form, int]]:
+    """Each form and year of the region once, in the order of the blocks."""
+    seen: dict[tuple[str, int], model.Form] = {}
     for bl in region.blocks:
-        f = bl.form
-        if f.study == "vpr" or (f.key, bl.year) in seen:
+        seen.setdefault((bl.form.key, bl.year), bl.form)
+    return [(form, year) for (_, year), form in seen.items()]
+
+
+def _items_table(region: model.Region, years: list[int]) -> pd.DataFrame:
+    """The ОГЭ and ЕГЭ tasks: maximum, level, КЭС and КТ codes (``;`` between
+    several) and the skill, one row per task and year."""
+    rows = []
+    for f, year in _forms_of_years(region):
+        if f.study == "vpr":
             continue
-        seen.add((f.key, bl.year))
-        for label, top in zip(f.labels, f.maxima, strict=True):
+        for j, label in enumerate(f.labels):
             rows.append(
                 {
-                    "study": f.study, "year": bl.year, "subject": f.subject,
-                    "grade": f.grade, "task": label, "max_score": int(top),
-                    "level": "", "kes": "", "kt": "", "skill": "",
+                    "study": f.study, "year": year, "subject": f.subject,
+                    "grade": f.grade, "task": label, "max_score": int(f.maxima[j]),
+                    "level": f.levels[j] if f.levels else "",
+                    "kes": ";".join(f.kes[j]) if f.kes else "",
+                    "kt": ";".join(f.kt[j]) if f.kt else "",
+                    "skill": f.skills[j] if f.skills else "",
                 }
             )  # fmt: skip
     return pd.DataFrame(rows)

@@ -29,7 +29,8 @@ SUBJECTS = ("ma", "ru")
 
 @dataclass
 class Form:
-    """One test form: its tasks, their maxima and the item parameters."""
+    """One test form: its tasks, their maxima, the item parameters and the
+    codifier (``codifier.attach``: skill, level and КЭС/КТ codes of each task)."""
 
     study: str
     subject: str
@@ -41,6 +42,11 @@ class Form:
     test_scale: list[list[int]] | None = None
     discrimination: np.ndarray = field(default_factory=lambda: np.zeros(0))
     difficulty: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    levels: list[str | None] | None = None
+    skills: list[str] = field(default_factory=list)
+    kes: list[list[str]] = field(default_factory=list)
+    kt: list[list[str]] = field(default_factory=list)
+    code_names: dict[str, dict[str, str]] = field(default_factory=dict)
 
     @property
     def key(self) -> str:
@@ -126,6 +132,7 @@ def build_forms(params: dict) -> dict[str, Form]:
             maxima=np.array([t["max"] for t in entry["tasks"]], dtype=np.int64),
             completion=np.array(params["vpr_completion"][code], dtype=float),
             thresholds=list(scale["thresholds"]),
+            levels=[t.get("level") for t in entry["tasks"]],
         )
         forms[form.key] = form
     for entry in params["exams"]:

@@ -1,5 +1,6 @@
 """Writers of the synthetic region: the real ВПР 2021 layout, the real school
-list, and the exchange format of ``docs/exchange-format.md``."""
+list, the real КИМ descriptions, and the exchange format of
+``docs/exchange-format.md``."""
 
 from __future__ import annotations
 
@@ -8,7 +9,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .model import Block
+from . import codifier
+from .model import Block, Form
 from .xlsx import int_text, write_text_sheet
 
 # The header of the 2021 «Проведение работы» export, before and after the tasks.
@@ -218,3 +220,39 @@ def write_school_list(path: Path, schools: pd.DataFrame) -> None:
         for c in ("school_id", "name", "municipality_name")
     ]
     write_text_sheet(path, "Лист1", SCHOOL_LIST_HEADER, cols)
+
+
+def kim_folder(year: int, form: Form, subject_name: str) -> Path:
+    """``kim/<year>/<grade>/<subject name>``: the real ``kim/<grade>/<subject>``
+    under the year, from which the loader reads the year, the grade and the
+    subject."""
+    return Path("kim") / str(year) / str(form.grade) / subject_name
+
+
+def write_kim(folder: Path, form: Form, year: int) -> dict[str, tuple[Path, int]]:
+    """The КИМ description of a form: ALL.xlsx (tasks with their skill, level,
+    КЭС and КТ codes and maximum), KS.xlsx and KT.xlsx (names of the codes),
+    as the real descriptions lay them out. Returns the path and the number of
+    rows (without the header) of each file, by layout.
+
+    The files of each year are dated 1 September of the year before: the
+    loader takes a file with the bytes of one loaded before for the same file,
+    so the same description in two years must not be byte-identical.
+    """
+    folder.mkdir(parents=True, exist_ok=True)
+    paths = {
+        "kim": folder / "ALL.xlsx",
+        "kim_kes": folder / "KS.xlsx",
+        "kim_kt": folder / "KT.xlsx",
+    }
+    sheets = {
+        "kim": (codifier.KIM_HEADER, codifier.kim_rows(form)),
+        "kim_kes": (codifier.KES_HEADER, codifier.name_rows(form, "kes")),
+        "kim_kt": (codifier.KT_HEADER, codifier.name_rows(form, "kt")),
+    }
+    for layout, (header, rows) in sheets.items():
+        columns = [np.array(col, dtype=object) for col in zip(*rows, strict=True)]
+        write_text_sheet(
+            paths[layout], "Лист1", header, columns, date=(year - 1, 9, 1, 0, 0, 0)
+        )
+    return {layout: (paths[layout], len(sheets[layout][1])) for layout in paths}

@@ -108,11 +108,18 @@ def _escaped(values: np.ndarray) -> np.ndarray:
 
 
 def write_text_sheet(
-    path: Path, sheet: str, header: Sequence[str], columns: Sequence[np.ndarray]
+    path: Path,
+    sheet: str,
+    header: Sequence[str],
+    columns: Sequence[np.ndarray],
+    *,
+    date: tuple[int, ...] = _DATE,
 ) -> None:
     """Write one sheet: a header row, then ``columns`` (equal-length text arrays).
 
-    Empty strings are written as empty cells.
+    Empty strings are written as empty cells. ``date`` stamps the ZIP entries
+    (year, month, day, hour, minute, second), so the same cells give the same
+    bytes.
     """
     n = len(columns[0]) if columns else 0
     numbers = int_text(np.arange(2, n + 2))
@@ -145,6 +152,6 @@ def write_text_sheet(
     ]
     with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED) as zf:
         for name, text in parts:
-            info = zipfile.ZipInfo(name, date_time=_DATE)
+            info = zipfile.ZipInfo(name, date_time=date)
             info.compress_type = zipfile.ZIP_DEFLATED
             zf.writestr(info, text.encode("utf-8"), compresslevel=1)

@@ -28,7 +28,8 @@ def test_same_seed_gives_identical_files(tmp_path):
     b = make_region(**kwargs, out_dir=tmp_path / "b", fmt="xlsx", quirks=True)
     assert _digests(a) == _digests(b)
     xlsx = [f["path"] for f in manifest(a)["files"] if f["path"].endswith(".xlsx")]
-    assert len(xlsx) == 9  # 8 ВПР workbooks and the school list
+    # 8 ВПР workbooks, the school list and 3 КИМ files of 4 forms in 2 years
+    assert len(xlsx) == 9 + 24
     for path in xlsx:
         assert sheet_rows(a / path) == sheet_rows(b / path)
 

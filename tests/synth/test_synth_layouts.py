@@ -9,7 +9,7 @@ from cyclolib.loaders import load_paths
 
 from .helpers import manifest, sheet_rows, truth
 
-LOADED = ("schools", "items", "responsibles", "results")
+LOADED = ("schools", "items", "responsibles", "results", "kim")
 
 
 def _filled(header):
