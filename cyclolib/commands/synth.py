@@ -72,6 +72,9 @@ def run(args: argparse.Namespace) -> int:
         c: sum(p["category"] == c for p in planted)
         for c in ("inflated", "low_results", "measure")
     }
+    count |= {
+        k: sum(p["kind"] == k for p in planted) for k in ("weak_skill", "skill_deficit")
+    }
     print(
         f"Синтетический регион (зерно {args.seed}): школ {args.schools}, "
         f"муниципалитетов {args.municipalities}, годы "
@@ -81,7 +84,9 @@ def run(args: argparse.Namespace) -> int:
     print(
         f"Заложено: школ с признаками необъективности — {count['inflated']}, "
         f"школ с низкими результатами — {count['low_results']}, "
-        f"мер с известным эффектом — {count['measure']}"
+        f"мер с известным эффектом — {count['measure']}, "
+        f"слабых умений региона — {count['weak_skill']}, "
+        f"школ с дефицитом умения — {count['skill_deficit']}"
         + (f", ошибочных строк — {len(truth['quirks'])}" if args.quirks else "")
         + "."
     )

@@ -117,9 +117,10 @@ def generate(
     )
 
     # Forms, their codifier and item parameters (the same for every size of
-    # region)
+    # region); the weak skills lower their tasks' completion before calibration
     forms = model.build_forms(params)
     codifier.attach(forms, params)
+    weak = codifier.weaken(forms, params)
     model.calibrate_items(forms, rng_items, params)
 
     # Territories, schools, students
@@ -130,6 +131,11 @@ def generate(
     # Schools with low results: a low school effect, so every cohort is low
     low = sch.index[plans["low"]]
     sch.loc[low, "school_effect"] += params["plant"]["low_effect"]
+    # Skill deficits of a few schools: a stream of their own, so the other
+    # plants are the same with or without them
+    rng_skills = np.random.default_rng(np.random.SeedSequence(seed).spawn(9)[8])
+    plans["deficits"] = codifier.plan_deficits(rng_skills, params, sch, plans, forms)
+    plans["deficit_logit"] = float(params["skills"]["deficit_logit"])
     entries = sorted({y - f.grade for y in years for f in forms.values()})
     students = model.make_students(rng_students, params, sch, entries)
     log.debug("%d учащихся в %d школах", len(students), len(sch))
@@ -150,6 +156,10 @@ def generate(
         rng_reg, params["names"], params["region"], muni, sch
     )
     planted = _planted(params, sch, blocks, plans, years)
+    planted += [{**w, "years": list(years)} for w in weak]
+    planted += codifier.deficit_records(
+        plans["deficits"], forms, sch, years, plans["deficit_logit"]
+    )
     return model.Region(
         seed=seed,
         municipalities=muni,
@@ -560,36 +570,38 @@ def _latent_table(region: model.Region) -> pd.DataFrame:
     )
 
 
+TRUTH_COLUMNS = [
+    "category", "kind", "school_id", "year", "measure_id", "true_effect_pct",
+    "file", "row", "column", "value", "form", "code_kind", "code",
+]  # fmt: skip
+
+
 def _truth_rows(region: model.Region) -> pd.DataFrame:
-    """The ground truth flat: one row per planted school, year and kind, and per
-    bad row."""
+    """The ground truth flat: one row per planted school (none for a skill weak
+    in the whole region), year and kind, and per bad row."""
+    empty = dict.fromkeys(TRUTH_COLUMNS, "")
     rows = []
     for p in region.planted:
-        schools = p.get("school_ids") or [p["school_id"]]
+        schools = p.get("school_ids") or [p.get("school_id", "")]
         for s in schools:
             for y in p["years"]:
                 rows.append(
-                    {
+                    empty | {
                         "category": p["category"], "kind": p["kind"],
                         "school_id": s, "year": y,
                         "measure_id": p.get("measure_id", ""),
                         "true_effect_pct": p.get("true_effect_pct", ""),
-                        "file": "", "row": "", "column": "", "value": "",
+                        "form": p.get("form", ""),
+                        "code_kind": p.get("code_kind", ""),
+                        "code": p.get("code", ""),
                     }
                 )  # fmt: skip
     for q in region.quirks:
         rows.append(
-            {
+            empty | {
                 "category": "quirk", "kind": q["kind"], "school_id": q["school_id"],
-                "year": q["year"], "measure_id": "", "true_effect_pct": "",
-                "file": q["file"], "row": q["row"], "column": q["column"],
-                "value": q["value"],
+                "year": q["year"], "file": q["file"], "row": q["row"],
+                "column": q["column"], "value": q["value"],
             }
         )  # fmt: skip
-    return pd.DataFrame(
-        rows,
-        columns=[
-            "category", "kind", "school_id", "year", "measure_id",
-            "true_effect_pct", "file", "row", "column", "value",
-        ],
-    )  # fmt: skip
+    return pd.DataFrame(rows, columns=TRUTH_COLUMNS)

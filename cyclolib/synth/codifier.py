@@ -1,13 +1,16 @@
-"""The codifier of the synthetic forms: skills, levels, КЭС and КТ codes of
-every task, and the КИМ descriptions made of them.
+"""The codifier of the synthetic forms: skills, КЭС and КТ codes of every task,
+and the skills planted weak in the region and in a few schools.
 
-The texts and codes are in ``params/synth.yaml`` (``codifier``);
-``docs/synthetic-region.md`` describes them.
+The texts and codes are in ``params/synth.yaml`` (``codifier``); what is made
+weak is in its ``skills`` section. ``docs/synthetic-region.md`` describes both.
 """
 
 from __future__ import annotations
 
 import re
+
+import numpy as np
+import pandas as pd
 
 KINDS = ("kes", "kt")
 LEVELS = ("Б", "П", "В")
@@ -100,6 +103,139 @@ def attach(forms: dict, params: dict) -> None:
             )
         form.levels = levels
         form.code_names = names
+
+
+def tasks_of(form, kind: str, code: str) -> np.ndarray:
+    """Positions (from 0) of the tasks of a form that check a code."""
+    return np.array(
+        [j for j, codes in enumerate(getattr(form, kind)) if code in codes],
+        dtype=np.int64,
+    )
+
+
+def weaken(forms: dict, params: dict) -> list[dict]:
+    """Lower the completion of the weak codes' tasks, region-wide (in place).
+
+    Each weak code's tasks lose ``weak_drop`` of their completion; the form's
+    other tasks gain the lost points back in equal shares of their maxima, so
+    the expected mean score of the form stays the same. Runs before the item
+    difficulties are calibrated. Returns one ground-truth record per code.
+    """
+    sk = params["skills"]
+    drop = float(sk["weak_drop"])
+    out = []
+    for spec in sk.get("weak") or []:
+        form = forms[spec["form"]]
+        weak = tasks_of(form, "kes", str(spec["kes"]))
+        if not len(weak):
+            raise CodifierError(
+                f"params/synth.yaml, skills, weak: у работы {spec['form']} нет "
+                f"заданий с кодом КЭС {spec['kes']}"
+            )
+        rest = np.setdiff1d(np.arange(len(form.labels)), weak)
+        before = form.completion.copy()
+        lost = drop * form.maxima[weak].sum()
+        form.completion[weak] = np.clip(before[weak] - drop, 0.02, 0.98)
+        if len(rest):
+            gain = lost / form.maxima[rest].sum()
+            form.completion[rest] = np.clip(before[rest] + gain, 0.02, 0.98)
+        out.append(
+            {
+                "category": "skill",
+                "kind": "weak_skill",
+                "form": form.key,
+                "study": form.study,
+                "subject": form.subject,
+                "grade": form.grade,
+                "code_kind": "kes",
+                "code": str(spec["kes"]),
+                "name": form.code_names["kes"][str(spec["kes"])],
+                "tasks": [form.labels[j] for j in weak],
+                "completion_drop": drop,
+                "target_completion": [
+                    round(float(p), 3) for p in form.completion[weak]
+                ],
+                "description": "умение слабое во всём регионе: выполнение заданий "
+                "кода снижено",
+            }
+        )
+    return out
+
+
+def plan_deficits(
+    rng: np.random.Generator, params: dict, schools: pd.DataFrame, plans: dict, forms
+) -> list[dict]:
+    """Choose the schools with a skill deficit of their own and their codes.
+
+    Schools with inflated or low results and those of a measure are left out,
+    so that each planted signal stays apart; so are schools whose cohorts are
+    under ``deficit_cohort`` students. Returns one record per school:
+    ``school_idx``, ``form``, ``code`` and ``positions`` (tasks from 0).
+    """
+    sk = params["skills"]
+    n = len(schools)
+    specs = sk.get("deficit_codes") or []
+    if not specs or n < 3:
+        return []
+    cohort = schools["enrolment"].to_numpy() / params["school"]["grades"]
+    busy = set(plans["inflated"]) | set(plans["low"])
+    for units in plans["measures"]["units"]:
+        busy |= set(units)
+    pool = [s for s in np.flatnonzero(cohort >= sk["deficit_cohort"]) if s not in busy]
+    k = min(len(pool), max(1, round(sk["deficit_share"] * n)))
+    chosen = sorted(int(s) for s in rng.choice(pool, size=k, replace=False))
+    out = []
+    for i, s in enumerate(chosen):
+        spec = specs[i % len(specs)]
+        form = forms[spec["form"]]
+        positions = tasks_of(form, "kes", str(spec["kes"]))
+        out.append(
+            {
+                "school_idx": s,
+                "form": form.key,
+                "code": str(spec["kes"]),
+                "positions": positions,
+            }
+        )
+    return out
+
+
+def offsets(form, deficits: list[dict], n_schools: int, logit: float) -> np.ndarray:
+    """The (schools × tasks) logits subtracted from the success of each school's
+    students on each task of a form: ``logit`` on the tasks of a deficit."""
+    out = np.zeros((n_schools, len(form.labels)))
+    for d in deficits:
+        if d["form"] == form.key:
+            out[d["school_idx"], d["positions"]] = logit
+    return out
+
+
+def deficit_records(deficits, forms, schools, years, logit) -> list[dict]:
+    """Ground-truth records of the schools' skill deficits."""
+    ids = schools["school_id"].to_numpy()
+    out = []
+    for d in deficits:
+        form = forms[d["form"]]
+        out.append(
+            {
+                "category": "skill",
+                "kind": "skill_deficit",
+                "school_id": ids[d["school_idx"]],
+                "years": list(years),
+                "form": form.key,
+                "study": form.study,
+                "subject": form.subject,
+                "grade": form.grade,
+                "code_kind": "kes",
+                "code": d["code"],
+                "name": form.code_names["kes"][d["code"]],
+                "tasks": [form.labels[j] for j in d["positions"]],
+                "deficit_logit": float(logit),
+                "description": "дефицит умения в школе: задания кода решаются хуже, "
+                "чем по способностям учеников",
+            }
+        )
+    return out
 
 
 # ---------------------------------------------------------------- files

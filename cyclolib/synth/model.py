@@ -19,6 +19,7 @@ from scipy.special import expit, logit
 
 from ..config import load_params
 from ..loaders.schools import municipality_id, region_id
+from . import codifier
 from .xlsx import int_text
 
 log = logging.getLogger(__name__)
@@ -526,13 +527,17 @@ def make_block(
     share = st["absent_share"] if vpr else st["absent_share"] / 10
     absent = rng.random(n) < share
 
-    # Task scores: binomial over 0..max with an item-response probability
+    # Task scores: binomial over 0..max with an item-response probability,
+    # less the logits of the school's skill deficit on the tasks of its code
     a, b, top = form.discrimination, form.difficulty, form.maxima
-    prob = expit(a[None, :] * (session[:, None] - b[None, :]))
+    deficit = codifier.offsets(
+        form, plans.get("deficits", []), n_schools, plans.get("deficit_logit", 0.0)
+    )[s_idx]
+    prob = expit(a[None, :] * (session[:, None] - b[None, :]) - deficit)
     scores = rng.binomial(top[None, :], prob).astype(np.int16)
-    expected = (top[None, :] * expit(a[None, :] * (honest[:, None] - b[None, :]))).sum(
-        axis=1
-    )
+    expected = (
+        top[None, :] * expit(a[None, :] * (honest[:, None] - b[None, :]) - deficit)
+    ).sum(axis=1)
 
     # Inflated scores: totals just below a mark boundary are raised to it
     if vpr and form.thresholds:

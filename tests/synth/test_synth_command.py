@@ -24,7 +24,18 @@ def test_command_writes_a_region(tmp_path, capsys):
     assert f"Результатов {manifest['results']}, файлов {len(manifest['files'])}." in (
         printed
     )
-    assert "ошибочных строк — 10." in printed
+    # What was planted, counted from the ground truth
+    planted = json.loads((out / "ground_truth.json").read_text("utf-8"))["planted"]
+    kinds = [p["kind"] for p in planted]
+    assert printed.splitlines()[2] == (
+        "Заложено: школ с признаками необъективности — "
+        f"{sum(p['category'] == 'inflated' for p in planted)}, школ с низкими "
+        f"результатами — {kinds.count('low_school_effect')}, мер с известным "
+        f"эффектом — {kinds.count('measure_effect')}, слабых умений региона — 2, "
+        f"школ с дефицитом умения — {kinds.count('skill_deficit')}, ошибочных "
+        "строк — 10."
+    )
+    assert kinds.count("skill_deficit") == 1
 
 
 def test_command_explains_bad_sizes(tmp_path, capsys):

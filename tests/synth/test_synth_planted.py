@@ -7,13 +7,17 @@ with the rest; latent.csv gives the expected result under honest scoring.
 
 from __future__ import annotations
 
+import copy
+
 import numpy as np
 import pandas as pd
 import pytest
 
+from cyclolib.config import load_params
 from cyclolib.synth import generate
 
-from .helpers import thresholds, truth
+from .conftest import YEARS
+from .helpers import form_maxima, thresholds, truth
 
 
 def _planted(folder, kind):
@@ -38,6 +42,8 @@ def test_every_kind_is_planted(region_xlsx):
         "cohort_jump",
         "low_school_effect",
         "measure_effect",
+        "weak_skill",
+        "skill_deficit",
     }
 
 
@@ -166,3 +172,106 @@ def test_measures_have_their_true_effect():
     assert set(ids[region.measures["units"].explode().astype(int)]) == {
         s for p in planted for s in p["school_ids"]
     }
+
+
+def _labels(subject, grade):
+    entry = next(
+        f
+        for f in load_params("forms")
+        if (f["study"], f["subject"], f["grade"]) == ("vpr", subject, grade)
+    )
+    return [str(t["task"]) for t in entry["tasks"]]
+
+
+def _completion(rows, tasks):
+    """% of the maximum of each task in ``tasks`` (positions) over ``rows``."""
+    scores = np.vstack(rows["tasks"].to_numpy())[:, tasks]
+    top = np.asarray(form_maxima(rows["subject"].iat[0], rows["grade"].iat[0]))
+    return scores.sum(axis=0) / (len(rows) * top[tasks]) * 100
+
+
+def _form_rows(vpr_rows, plant, year):
+    p = _present(vpr_rows)
+    return p[
+        (p["year"] == year)
+        & (p["subject"] == plant["subject"])
+        & (p["grade"] == plant["grade"])
+    ]
+
+
+def test_weak_skills_are_weak_in_the_whole_region(region_xlsx, vpr_rows):
+    # Reference: completion of each task of the weak code recomputed from the
+    # workbooks against the basic tasks' insufficient level (57 %), and the same
+    # region drawn without weak skills
+    weak = _planted(region_xlsx, "weak_skill")
+    assert [(w["form"], w["code"]) for w in weak] == [
+        ("vpr-ma-4", "3.1"),
+        ("vpr-ru-4", "4.1"),
+    ]
+    params = copy.deepcopy(load_params("synth"))
+    params["skills"]["weak"] = []
+    plain = generate(seed=7, schools=60, municipalities=5, years=YEARS, params=params)
+    for w in weak:
+        tasks = [_labels(w["subject"], w["grade"]).index(t) for t in w["tasks"]]
+        assert len(tasks) == 3
+        for year in YEARS:
+            rows = _form_rows(vpr_rows, w, year)
+            assert (_completion(rows, tasks) < 57).all(), (w["form"], year)
+
+            # Without the plant most of the code's tasks are sufficient (60 %),
+            # and the form's mean moves by less than a point and a half
+            block = next(
+                b for b in plain.blocks if (b.form.key, b.year) == (w["form"], year)
+            )
+            present = ~block.rows["absent"].to_numpy()
+            scores = block.scores[present]
+            before = scores[:, tasks].mean(axis=0) / block.form.maxima[tasks] * 100
+            assert (before >= 60).sum() >= 2, (w["form"], year, before)
+            mean_before = scores.sum(axis=1).mean() / block.form.max_score * 100
+            assert abs(rows["pct"].mean() - mean_before) < 1.5
+
+
+def test_schools_skill_deficits(region_xlsx, vpr_rows):
+    # Reference: the school's completion of the code's tasks and of the form's
+    # other tasks, recomputed from the workbooks, against the other schools'
+    planted = _planted(region_xlsx, "skill_deficit")
+    assert len(planted) == 2  # 2.5 % of 60 schools
+    assert {p["form"] for p in planted} == {"vpr-ma-5", "vpr-ru-5"}
+    # No other plant in these schools: each signal stays apart
+    other = [p for p in truth(region_xlsx)["planted"] if p["category"] != "skill"]
+    busy = {p["school_id"] for p in other if "school_id" in p}
+    busy |= {s for p in other for s in p.get("school_ids", [])}
+    for plant in planted:
+        school = plant["school_id"]
+        assert school not in busy
+        labels = _labels(plant["subject"], plant["grade"])
+        tasks = [labels.index(t) for t in plant["tasks"]]
+        rest = [j for j in range(len(labels)) if j not in tasks]
+        for year in plant["years"]:
+            rows = _form_rows(vpr_rows, plant, year)
+            mine = rows[rows["school_id"] == school]
+            them = rows[rows["school_id"] != school]
+            assert len(mine) >= 15
+            code = _completion(mine, tasks)
+            assert (code < 57).sum() > len(tasks) / 2, (school, year, code)
+            gap_code = _completion(them, tasks).mean() - code.mean()
+            gap_rest = (_completion(them, rest) - _completion(mine, rest)).mean()
+            assert gap_code - gap_rest > 25, (school, year, gap_code, gap_rest)
+
+
+def test_skill_plants_in_the_flat_ground_truth(region_xlsx):
+    flat = pd.read_csv(region_xlsx / "ground_truth.csv", dtype=str).fillna("")
+    skills = flat[flat["category"] == "skill"]
+    weak = skills[skills["kind"] == "weak_skill"]
+    # One row per weak code and year, with no school
+    assert len(weak) == 2 * len(YEARS)
+    assert (weak["school_id"] == "").all()
+    assert set(zip(weak["form"], weak["code_kind"], weak["code"], strict=True)) == {
+        ("vpr-ma-4", "kes", "3.1"),
+        ("vpr-ru-4", "kes", "4.1"),
+    }
+    deficits = skills[skills["kind"] == "skill_deficit"]
+    assert len(deficits) == 2 * len(YEARS)
+    assert deficits["school_id"].str.fullmatch(r"sch99\d{4}").all()
+    others = flat[flat["category"] != "skill"]
+    assert (others[["form", "code_kind", "code"]] == "").all().all()
