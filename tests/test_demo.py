@@ -1,7 +1,8 @@
 """``cyclo demo``, ``cyclo decisions`` and ``cyclo cycle`` from the command line.
 
 References: the synthetic region's own files (its register has one row per
-measure of ground_truth.json) and the hand-made database of the refusal test.
+measure of ground_truth.json, its codifier and planted skills are in
+ground_truth.json) and the hand-made database of the refusal test.
 """
 
 from __future__ import annotations
@@ -16,6 +17,8 @@ from cyclolib import db
 from cyclolib.cli import main
 
 SMALL = ["--schools", "30", "--municipalities", "3"]
+KINDS = ("kes", "kt")
+CODE_KEYS = ["study", "subject", "grade"]
 
 
 @pytest.fixture(scope="module")
@@ -247,3 +250,161 @@ def test_the_defaults_of_a_notebook_run_the_demo(demo, tmp_path, monkeypatch):
     assert f"<th>Единица</th><td>{name} ({region})</td>" in header
     assert f"<th>Учебный год</th><td>{year - 1}/{year}</td>" in header
     assert "Школ в единице</th><td>30</td>" in header
+
+
+def _truth(folder):
+    return json.loads((folder / "synth" / "ground_truth.json").read_text("utf-8"))
+
+
+def test_demo_loads_the_codes_of_every_form(demo):
+    # Reference: the forms of the region's manifest (ВПР from the КИМ files,
+    # ОГЭ and ЕГЭ from items.csv)
+    folder, _ = demo
+    manifest = json.loads((folder / "synth" / "manifest.json").read_text("utf-8"))
+    forms = {
+        f"{f['study']}-{f['year']}-{f['subject']}-{f['grade']}"
+        for f in manifest["files"]
+        if f["kind"] == "results"
+    }
+    con = db.connect(folder / "demo.duckdb", read_only=True)
+    try:
+        coded = con.execute(
+            "SELECT form_id, kind, count(DISTINCT position) FROM item_codes "
+            "GROUP BY ALL"
+        ).fetchall()
+        tasks = dict(
+            con.execute("SELECT form_id, count(*) FROM items GROUP BY 1").fetchall()
+        )
+        (unskilled,) = con.execute(
+            "SELECT count(*) FROM items WHERE skill IS NULL OR level IS NULL"
+        ).fetchone()
+        valued = con.execute(
+            "SELECT DISTINCT study || '-' || year || '-' || subject || '-' || grade "
+            "FROM indicator_values WHERE indicator = 'kes_completion_pct' "
+            "AND level = 'region' AND value IS NOT NULL"
+        ).fetchall()
+    finally:
+        con.close()
+    assert len(forms) == 24
+    # Every task of every form has a КЭС and a КТ code, a skill and a level
+    assert {(f, k) for f, k, _ in coded} == {(f, k) for f in forms for k in KINDS}
+    assert all(n == tasks[f] for f, _, n in coded)
+    assert unskilled == 0
+    # Completion per КЭС computed for every form at the region level
+    assert {v for (v,) in valued} == forms
+
+
+def _region_code_status(con, year):
+    """Region's completion per code with its status, as notebook 04 reads it."""
+    from cyclolib.indicators import code_status
+
+    values = con.execute(
+        "SELECT study, subject, grade, indicator, task, value, small_group "
+        "FROM indicator_values WHERE level = 'region' AND year = ? AND indicator "
+        "IN ('kes_completion_pct', 'kt_completion_pct', 'task_completion_pct')",
+        [year],
+    ).df()
+    levels = con.execute(
+        "SELECT f.study_id AS study, f.subject, f.grade, i.task, "
+        "i.level AS task_level FROM items i JOIN forms f USING (form_id) "
+        "WHERE f.year = ?",
+        [year],
+    ).df()
+    codes = con.execute(
+        "SELECT DISTINCT f.study_id AS study, f.subject, f.grade, i.task, c.kind, "
+        "c.code FROM item_codes c JOIN items i USING (form_id, position) "
+        "JOIN forms f USING (form_id) WHERE f.year = ?",
+        [year],
+    ).df()
+    tasks = values[values["indicator"] == "task_completion_pct"].merge(
+        levels, on=[*CODE_KEYS, "task"]
+    )
+    out = code_status(
+        values[values["indicator"] != "task_completion_pct"],
+        tasks,
+        codes,
+        by=CODE_KEYS,
+    )
+    return out.set_index([*CODE_KEYS, "indicator", "task"]).sort_index()
+
+
+def test_planted_weak_skills_are_deficits_of_the_region(demo):
+    # Reference: the completion of the weak code recomputed from the task
+    # scores as Σ points / (participants · Σ maxima), and the region's other
+    # КЭС codes of the same form
+    folder, _ = demo
+    weak = [p for p in _truth(folder)["planted"] if p["kind"] == "weak_skill"]
+    assert len(weak) == 2
+    con = db.connect(folder / "demo.duckdb", read_only=True)
+    try:
+        for year in _truth(folder)["years"]:
+            status = _region_code_status(con, year)
+            for w in weak:
+                key = (w["study"], w["subject"], w["grade"], "kes_completion_pct")
+                row = status.loc[(*key, w["code"])]
+                assert row["status"] == "insufficient", (year, w["form"])
+                assert row["tasks"] == 3 and row["insufficient_tasks"] == 3
+                (pooled,) = con.execute(
+                    "SELECT 100 * sum(coalesce(t.score, 0)) / sum(i.max_score) "
+                    "FROM task_scores t JOIN results r USING (result_id) "
+                    "JOIN items i ON i.form_id = r.form_id "
+                    "AND i.position = t.position "
+                    "WHERE NOT r.absent AND r.form_id = ? AND i.task IN ?",
+                    [f"{w['study']}-{year}-{w['subject']}-{w['grade']}", w["tasks"]],
+                ).fetchone()
+                assert row["value"] == pytest.approx(pooled, abs=1e-9)
+                assert pooled < 50
+                # The weakest КЭС of its form
+                form_kes = status.loc[key]
+                assert form_kes["value"].idxmin() == w["code"]
+    finally:
+        con.close()
+
+
+def test_planted_skill_deficits_are_found_for_their_schools(demo):
+    # Reference: the ground truth's schools with a skill deficit of their own
+    from cyclolib.analysis import development
+
+    folder, _ = demo
+    truth = _truth(folder)
+    planted = [p for p in truth["planted"] if p["kind"] == "skill_deficit"]
+    assert len(planted) == 1  # 2.5 % of 30 schools, at least one
+    con = db.connect(folder / "demo.duckdb", read_only=True)
+    try:
+        for year in truth["years"]:
+            found = development.skill_deficits(con, year=year, level="school")
+            topics = development.development_topics(found)
+            for p in planted:
+                mine = found[
+                    (found["unit_id"] == p["school_id"])
+                    & (found["study"] == p["study"])
+                    & (found["subject"] == p["subject"])
+                    & (found["grade"] == p["grade"])
+                    & (found["kind"] == "kes")
+                    & (found["code"] == p["code"])
+                ]
+                assert len(mine) == 1
+                assert bool(mine["deficit"].iat[0]), (year, mine)
+                assert mine["name"].iat[0] == p["name"]
+                assert sorted(mine["task_list"].iat[0].split(", ")) == sorted(
+                    p["tasks"]
+                )
+                # A deficit of the school, not of the region: few others share it
+                same = found[
+                    (found["study"] == p["study"])
+                    & (found["subject"] == p["subject"])
+                    & (found["grade"] == p["grade"])
+                    & (found["kind"] == "kes")
+                    & (found["code"] == p["code"])
+                ]
+                assert same["deficit"].mean() < 0.3, (year, same["deficit"].sum())
+                # And a topic of development naming the school
+                topic = topics[
+                    (topics["kind"] == "kes")
+                    & (topics["code"] == p["code"])
+                    & (topics["subject"] == p["subject"])
+                    & (topics["grade"] == p["grade"])
+                ]
+                assert p["school_id"] in topic["unit_list"].iat[0].split(", ")
+    finally:
+        con.close()

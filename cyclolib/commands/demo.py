@@ -17,8 +17,9 @@ from ..cli import add_db_argument
 
 HELP = "демонстрация: синтетический регион, база, показатели, отчёты"
 
-# Kinds of files of the region's manifest that go into the database.
-LOADED_KINDS = ("schools", "items", "responsibles", "results")
+# Kinds of files of the region's manifest that go into the database: the КИМ
+# descriptions bring the skills and КЭС/КТ codes of the ВПР forms.
+LOADED_KINDS = ("schools", "items", "kim", "responsibles", "results")
 
 # Marks a database built by the demo: only such a database is ever rebuilt.
 DEMO_KEY = "demo_seed"
