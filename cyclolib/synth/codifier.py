@@ -117,9 +117,12 @@ def weaken(forms: dict, params: dict) -> list[dict]:
     """Lower the completion of the weak codes' tasks, region-wide (in place).
 
     Each weak code's tasks lose ``weak_drop`` of their completion; the form's
-    other tasks gain the lost points back in equal shares of their maxima, so
-    the expected mean score of the form stays the same. Runs before the item
-    difficulties are calibrated. Returns one ground-truth record per code.
+    other tasks gain the lost points back, each closing the same share of its
+    distance to full completion (p + c·(1 − p), with c such that the points
+    add up), so the expected mean score of the form stays the same and its
+    spread nearly so (equal shares would push easy tasks to the ceiling).
+    Runs before the item difficulties are calibrated. Returns one ground-truth
+    record per code.
     """
     sk = params["skills"]
     drop = float(sk["weak_drop"])
@@ -137,8 +140,9 @@ def weaken(forms: dict, params: dict) -> list[dict]:
         lost = drop * form.maxima[weak].sum()
         form.completion[weak] = np.clip(before[weak] - drop, 0.02, 0.98)
         if len(rest):
-            gain = lost / form.maxima[rest].sum()
-            form.completion[rest] = np.clip(before[rest] + gain, 0.02, 0.98)
+            room = 1 - before[rest]
+            share = lost / (form.maxima[rest] * room).sum()
+            form.completion[rest] = np.clip(before[rest] + share * room, 0.02, 0.98)
         out.append(
             {
                 "category": "skill",

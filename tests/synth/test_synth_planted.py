@@ -229,6 +229,9 @@ def test_weak_skills_are_weak_in_the_whole_region(region_xlsx, vpr_rows):
             assert (before >= 60).sum() >= 2, (w["form"], year, before)
             mean_before = scores.sum(axis=1).mean() / block.form.max_score * 100
             assert abs(rows["pct"].mean() - mean_before) < 1.5
+            # ... and the spread of primary scores by less than 5 %
+            sd_ratio = rows["total"].std() / scores.sum(axis=1).std()
+            assert abs(sd_ratio - 1) < 0.05, (w["form"], year, sd_ratio)
 
 
 def test_schools_skill_deficits(region_xlsx, vpr_rows):
