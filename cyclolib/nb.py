@@ -23,6 +23,7 @@ import html
 import io
 import logging
 import os
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -230,16 +231,16 @@ class Context:
         if df.empty:
             parts.append('<p class="cyclo-note">Нет строк для показа.</p>')
         else:
-            parts.append(
-                df.to_html(
-                    index=False,
-                    escape=True,
-                    border=0,
-                    na_rep="—",
-                    classes="cyclo-table",
-                    float_format=lambda v: _number(v, digits),
-                )
+            markup = df.to_html(
+                index=False,
+                escape=True,
+                border=0,
+                na_rep="—",
+                classes="cyclo-table",
+                float_format=lambda v: _number(v, digits),
             )
+            # pandas indents every cell; a report has thousands of them
+            parts.append(re.sub(r"\n\s+", "\n", markup))
         if hidden:
             parts.append(
                 f'<p class="cyclo-note">Скрыто строк: {hidden} (группы меньше '
@@ -578,6 +579,29 @@ def _display(data: dict[str, Any], metadata: dict | None = None) -> None:
         log.debug("вне IPython не показано: %s", list(data))
         return
     display(data, raw=True, metadata=metadata)
+
+
+def interval_column(
+    df: pd.DataFrame,
+    *,
+    low: str = "ci_low",
+    high: str = "ci_high",
+    name: str = "ci",
+    digits: int = 1,
+) -> pd.DataFrame:
+    """``df`` with the bounds ``low`` and ``high`` joined in one text column
+    ``name`` («52.1–63.4»; «—» where a bound is missing), in place of ``low``.
+
+    A table of many rows reads as easily and weighs a column less.
+    """
+    lo, hi = df[low], df[high]
+    text = [
+        f"{a:.{digits}f}–{b:.{digits}f}" if pd.notna(a) and pd.notna(b) else "—"
+        for a, b in zip(lo, hi, strict=True)
+    ]
+    out = df.drop(columns=[high]).rename(columns={low: name})
+    out[name] = text
+    return out
 
 
 def _number(value: float, digits: int) -> str:
