@@ -298,7 +298,7 @@ def load_paths(
         from tqdm.auto import tqdm
 
         bar = tqdm(total=len(order), unit="файл", leave=False)
-    wanted = [replace or _is_new(con, p) for p in order]
+    wanted = [replace or _is_new(con, p, reports[p].layout, options) for p in order]
     with _Prefetch(order, wanted) as tables:
         for path in order:
             if bar is not None:
@@ -311,9 +311,31 @@ def load_paths(
     return LoadReport(files=[reports[p] for p in files])
 
 
-def _is_new(con, path: Path) -> bool:
-    digest = sha256(path)
+def _is_new(con, path: Path, layout: str, options: dict) -> bool:
+    digest = load_identity(path, layout, options)
     return not con.execute("SELECT 1 FROM loads WHERE sha256 = ?", [digest]).fetchall()
+
+
+KIM_LAYOUTS = ("kim", "kim_kes", "kim_kt")
+
+
+def load_identity(path: Path, layout: str, options: dict) -> str:
+    """The hash that tells a file already loaded: the sha256 of its bytes,
+    and for a КИМ description also of the form its folder names.
+
+    The same description is often copied into the folder of each year: each
+    copy describes another form and must load, while loading one copy twice
+    adds nothing.
+    """
+    digest = sha256(path)
+    if layout in KIM_LAYOUTS:
+        hints = vpr.Hints()
+        kim.kim_hints(path, hints)
+        vpr.option_hints(hints, options["year"], options["subject"], options["grade"])
+        if None not in (hints.year, hints.subject, hints.grade):
+            form = kim.require_form(hints, path).form_id
+            digest = hashlib.sha256(f"{digest}:{form}".encode()).hexdigest()
+    return digest
 
 
 class _Prefetch:
@@ -373,7 +395,7 @@ def _load_file(
     con, report: FileReport, options: dict, tables: _Prefetch, *, replace: bool
 ) -> None:
     path = report.path
-    digest = sha256(path)
+    digest = load_identity(path, report.layout, options)
     seen = con.execute(
         "SELECT load_id, loaded_at FROM loads WHERE sha256 = ? "
         "ORDER BY load_id LIMIT 1",

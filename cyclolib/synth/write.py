@@ -235,9 +235,8 @@ def write_kim(folder: Path, form: Form, year: int) -> dict[str, tuple[Path, int]
     as the real descriptions lay them out. Returns the path and the number of
     rows (without the header) of each file, by layout.
 
-    The files of each year are dated 1 September of the year before: the
-    loader takes a file with the bytes of one loaded before for the same file,
-    so the same description in two years must not be byte-identical.
+    The files of each year are dated 1 September of the year before, when
+    such descriptions are published.
     """
     folder.mkdir(parents=True, exist_ok=True)
     paths = {

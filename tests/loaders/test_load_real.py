@@ -424,3 +424,32 @@ def test_detect_layout_of_every_real_file(shared_data):
     for path in paths:
         key = path.name if path.name in expected else path.parent.name
         assert detect_layout(path) == expected[key], path
+
+
+def test_one_kim_description_copied_into_two_years_loads_for_each(tmp_path):
+    # The same ALL.xlsx in the folders of 2021 and 2022: two forms described
+    import shutil
+
+    from cyclolib import db
+    from cyclolib.loaders import load_paths
+
+    source = VPR / "kim" / "4" / "Математика" / "ALL.xlsx"
+    copies = []
+    for year in (2021, 2022):
+        folder = tmp_path / "kim" / str(year) / "4" / "Математика"
+        folder.mkdir(parents=True)
+        copies.append(shutil.copy(source, folder / "ALL.xlsx"))
+    con = db.connect(tmp_path / "k.duckdb")
+    first = load_paths(con, copies)
+    assert [f.status for f in first.files] == ["loaded", "loaded"]
+    codes = dict(
+        con.execute(
+            "SELECT form_id, count(*) FROM item_codes GROUP BY 1 ORDER BY 1"
+        ).fetchall()
+    )
+    assert list(codes) == ["vpr-2021-ma-4", "vpr-2022-ma-4"]
+    assert codes["vpr-2021-ma-4"] == codes["vpr-2022-ma-4"] > 0
+    # Each copy loaded again adds nothing
+    again = load_paths(con, copies)
+    assert [f.status for f in again.files] == ["skipped", "skipped"]
+    con.close()
