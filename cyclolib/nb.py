@@ -231,7 +231,7 @@ class Context:
         if df.empty:
             parts.append('<p class="cyclo-note">Нет строк для показа.</p>')
         else:
-            markup = df.to_html(
+            markup = _plain_dtypes(df).to_html(
                 index=False,
                 escape=True,
                 border=0,
@@ -579,6 +579,21 @@ def _display(data: dict[str, Any], metadata: dict | None = None) -> None:
         log.debug("вне IPython не показано: %s", list(data))
         return
     display(data, raw=True, metadata=metadata)
+
+
+def _plain_dtypes(df: pd.DataFrame) -> pd.DataFrame:
+    """``df`` with nullable numbers as NumPy floats: pandas writes their
+    missing values as «<NA>», not as the table's mark of a missing value."""
+    nullable = [
+        c
+        for c in df.columns
+        if isinstance(df[c].dtype, pd.api.extensions.ExtensionDtype)
+        and pd.api.types.is_numeric_dtype(df[c].dtype)
+        and not pd.api.types.is_bool_dtype(df[c].dtype)
+    ]
+    if not nullable:
+        return df
+    return df.astype({c: "float64" for c in nullable})
 
 
 def interval_column(

@@ -104,6 +104,20 @@ def test_counts_in_a_column_of_values_print_without_decimals(school):
     assert cells == ["4058", "63.4", "100", "—"]
 
 
+def test_missing_values_of_nullable_columns_print_as_a_dash(school):
+    frame = pd.DataFrame(
+        {
+            "share": pd.array([52.5, None], dtype="Float64"),
+            "count": pd.array([12, None], dtype="Int64"),
+            "n": [20, 20],
+        }
+    )
+    page = school.table_html(frame)
+    assert "&lt;NA&gt;" not in page
+    cells = [c.split("</td>")[0] for c in page.split("<td>")[1:]]
+    assert cells == ["52.5", "12", "20", "—", "—", "20"]
+
+
 def test_studies_are_selected_with_reasons():
     chosen = cycle.select_studies("school", 2024).set_index("id")
     # Reference: params/studies.yaml — PISA is held in 2022 and 2025
