@@ -30,6 +30,7 @@ from pathlib import Path
 from typing import Any
 
 import duckdb
+import numpy as np
 import pandas as pd
 
 from . import db as dbmod
@@ -582,18 +583,30 @@ def _display(data: dict[str, Any], metadata: dict | None = None) -> None:
 
 
 def _plain_dtypes(df: pd.DataFrame) -> pd.DataFrame:
-    """``df`` with nullable numbers as NumPy floats: pandas writes their
-    missing values as «<NA>», not as the table's mark of a missing value."""
-    nullable = [
-        c
-        for c in df.columns
-        if isinstance(df[c].dtype, pd.api.extensions.ExtensionDtype)
-        and pd.api.types.is_numeric_dtype(df[c].dtype)
-        and not pd.api.types.is_bool_dtype(df[c].dtype)
-    ]
-    if not nullable:
+    """``df`` with nullable numbers, and object columns holding numbers only,
+    as NumPy floats: pandas writes a missing value of theirs as «<NA>», not as
+    the table's mark of a missing value, and skips the number format."""
+    numeric = []
+    for c in df.columns:
+        dtype = df[c].dtype
+        if isinstance(dtype, pd.api.extensions.ExtensionDtype):
+            if pd.api.types.is_numeric_dtype(dtype) and not (
+                pd.api.types.is_bool_dtype(dtype)
+            ):
+                numeric.append(c)
+        elif pd.api.types.is_object_dtype(dtype):
+            known = df[c][df[c].notna()]
+            if len(known) and all(
+                isinstance(v, (int, float, np.number)) and not isinstance(v, bool)
+                for v in known
+            ):
+                numeric.append(c)
+    if not numeric:
         return df
-    return df.astype({c: "float64" for c in nullable})
+    out = df.copy()
+    for c in numeric:
+        out[c] = pd.to_numeric(df[c], errors="coerce").astype("float64")
+    return out
 
 
 def interval_column(

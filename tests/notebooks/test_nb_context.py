@@ -109,13 +109,15 @@ def test_missing_values_of_nullable_columns_print_as_a_dash(school):
         {
             "share": pd.array([52.5, None], dtype="Float64"),
             "count": pd.array([12, None], dtype="Int64"),
+            # numbers with pd.NA in an object column, as a frame of records
+            "mixed": pd.Series([51.25, pd.NA], dtype=object),
             "n": [20, 20],
         }
     )
     page = school.table_html(frame)
     assert "&lt;NA&gt;" not in page
     cells = [c.split("</td>")[0] for c in page.split("<td>")[1:]]
-    assert cells == ["52.5", "12", "20", "—", "—", "20"]
+    assert cells == ["52.5", "12", "51.2", "20", "—", "—", "—", "20"]
 
 
 def test_studies_are_selected_with_reasons():

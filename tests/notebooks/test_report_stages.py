@@ -158,3 +158,24 @@ def test_two_runs_give_the_same_html_in_every_stage(stage_reports):
     second = _pages(stage_reports["again"], SCRIPT_SCHOOL)
     assert sorted(second) == STAGES
     assert [s for s in STAGES if second[s] != first[s]] == []
+
+
+def test_a_public_report_names_the_responsibles_without_their_contacts(
+    stage_reports, planted_db
+):
+    con = db.connect(planted_db, read_only=True)
+    try:
+        people = con.execute(
+            "SELECT unit_id, person, contact FROM responsibles "
+            "WHERE contact IS NOT NULL AND contact <> ''"
+        ).fetchall()
+    finally:
+        con.close()
+    municipality = stage_reports["municipality"]
+    public = _pages(stage_reports["public"], municipality)["03-data"]
+    private = _pages(stage_reports["private"], municipality)["03-data"]
+    mine = [(p, c) for u, p, c in people if u == municipality]
+    assert mine, "the planted region has a responsible of the municipality"
+    for person, contact in mine:
+        assert person in public and person in private
+        assert contact not in public and contact in private
