@@ -8,44 +8,21 @@ bench/bench_effectiveness.py runs twenty full-size ones for the coverage figure.
 
 from __future__ import annotations
 
-import json
-
 import pandas as pd
 import pytest
+from synth_region import load_region
 
-from cyclolib import db
-from cyclolib.decisions import load_register
 from cyclolib.effectiveness import coverage, evaluate_measures
-from cyclolib.loaders import load_paths
-from cyclolib.synth import make_region
 
 SEEDS = (1, 2, 3)
 
 
 def evaluate_region(folder, seed: int) -> tuple[pd.DataFrame, dict]:
-    make_region(
-        seed=seed,
-        schools=30,
-        municipalities=3,
-        years=[2022, 2023, 2024],
-        out_dir=folder,
-        fmt="csv",
-    )
-    manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
-    files = [
-        folder / f["path"]
-        for f in manifest["files"]
-        if f["kind"] == "schools" or (f["kind"] == "results" and f["study"] == "vpr")
-    ]
-    con = db.connect(folder / "region.duckdb")
+    con, truth = load_region(folder, seed, folder / "region.duckdb")
     try:
-        load_paths(con, files)
-        loaded = load_register(con, folder / "decisions.csv")
-        assert loaded.valid, loaded.rejects
         effects = evaluate_measures(con)
     finally:
         con.close()
-    truth = json.loads((folder / "ground_truth.json").read_text(encoding="utf-8"))
     planted = {
         p["measure_id"]: p["true_effect_pct"]
         for p in truth["planted"]

@@ -8,18 +8,14 @@ that ends in that August).
 
 from __future__ import annotations
 
-import json
-
 import numpy as np
 import pandas as pd
 import pytest
+from synth_region import load_region
 
-from cyclolib import db
 from cyclolib.correction import proposals, realised_uses
-from cyclolib.decisions import load_register, read_decisions
+from cyclolib.decisions import read_decisions
 from cyclolib.effectiveness import VERDICTS, evaluate_measures
-from cyclolib.loaders import load_paths
-from cyclolib.synth import make_region
 from cyclolib.synth.registers import NOT_DONE, PLANNED, make_decisions
 
 REGION = {"code": "99", "name": "Синтетическая область"}
@@ -92,30 +88,12 @@ def test_measures_not_done_and_planned_are_added():
 
 @pytest.mark.slow
 def test_stage_8_finds_uses_not_realised_on_the_synthetic_region(tmp_path):
-    folder = make_region(
-        seed=2,
-        schools=30,
-        municipalities=3,
-        years=[2022, 2023, 2024],
-        out_dir=tmp_path / "synth",
-        fmt="csv",
-    )
-    manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
-    files = [
-        folder / f["path"]
-        for f in manifest["files"]
-        if f["kind"] == "schools" or (f["kind"] == "results" and f["study"] == "vpr")
-    ]
-    con = db.connect(tmp_path / "synth.duckdb")
+    con, truth = load_region(tmp_path / "synth", 2, tmp_path / "synth.duckdb")
     try:
-        load_paths(con, files)
-        loaded = load_register(con, folder / "decisions.csv")
-        assert loaded.valid, loaded.rejects
         register = read_decisions(con)
         effects = evaluate_measures(con, decisions=register)
     finally:
         con.close()
-    truth = json.loads((folder / "ground_truth.json").read_text(encoding="utf-8"))
     planted = {p["measure_id"] for p in truth["planted"] if p["category"] == "measure"}
 
     # The planted measures are done; two more are not done and planned
