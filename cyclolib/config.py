@@ -33,6 +33,15 @@ def reports_root(public: bool = True) -> Path:
     return REPORTS_DIR if public else PRIVATE_REPORTS_DIR
 
 
+#: Russian names of the levels of management, as a reader sees them.
+LEVEL_NAMES = {
+    "region": "регион",
+    "municipality": "муниципалитет",
+    "school": "школа",
+    "class": "класс",
+}
+
+
 @lru_cache(maxsize=64)
 def _read_yaml(path: str, mtime_ns: int, size: int) -> Any:
     with open(path, encoding="utf-8") as fh:

@@ -613,8 +613,8 @@ def stage_tables(
         муниципалитетам» or «Динамика по школам» (:func:`member_values`, the
         main indicators), and «Предложения».
     """
+    from .config import LEVEL_NAMES
     from .decisions import (
-        LEVEL_NAMES,
         indicator_name,
         read_decisions,
         register_table,

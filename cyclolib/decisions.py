@@ -48,7 +48,7 @@ import duckdb
 import pandas as pd
 
 from . import db
-from .config import PARAMS_DIR, load_params
+from .config import LEVEL_NAMES, PARAMS_DIR, load_params
 
 log = logging.getLogger(__name__)
 
@@ -783,8 +783,6 @@ REGISTER_HEADERS: dict[str, str] = {
     "status_name": "Статус",
     "note": "Примечание",
 }
-
-LEVEL_NAMES = {"region": "регион", "municipality": "муниципалитет", "school": "школа"}
 
 
 def register_table(register: pd.DataFrame) -> pd.DataFrame:

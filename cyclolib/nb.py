@@ -22,7 +22,6 @@ import datetime as dt
 import html
 import io
 import logging
-import os
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -34,12 +33,11 @@ import numpy as np
 import pandas as pd
 
 from . import db as dbmod
-from .config import settings
+from .config import LEVEL_NAMES, settings
 
 log = logging.getLogger(__name__)
 
 LEVELS = ("region", "municipality", "school")
-LEVEL_NAMES = {"region": "регион", "municipality": "муниципалитет", "school": "школа"}
 
 #: Columns that identify a student: never shown in public mode.
 STUDENT_COLUMNS = frozenset({"student_id", "code", "student_code", "result_id"})
@@ -189,8 +187,6 @@ class Context:
         nbconvert run by hand, and outside a kernel; see
         :func:`cyclolib.explore.is_interactive`.
         """
-        if os.environ.get(BATCH_ENV):
-            return False
         # Imported here: the exploration package draws with matplotlib
         from .explore import is_interactive
 

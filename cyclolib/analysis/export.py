@@ -8,6 +8,7 @@ from pathlib import Path
 import pandas as pd
 
 from ..config import PRIVATE_REPORTS_DIR, load_params
+from ..indicators.formulas import STATUS_NAMES
 
 log = logging.getLogger(__name__)
 
@@ -29,12 +30,7 @@ VALUE_NAMES: dict[str, dict[str, str]] = {
         "context+prior": "по контексту и результату параллели годом ранее",
     },
     "kind": {"kes": "КЭС", "kt": "КТ", "task": "задание"},
-    "status": {
-        "sufficient": "достаточно",
-        "uncertain": "на границе",
-        "insufficient": "недостаточно",
-        "small": "мало участников",
-    },
+    "status": {**STATUS_NAMES, "small": "мало участников"},
 }
 
 #: Russian headings of the stable English columns of the analysis frames.

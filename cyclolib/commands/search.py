@@ -7,17 +7,12 @@ import sys
 
 from .. import db
 from ..cli import add_db_argument
+from ..config import LEVEL_NAMES
 from ..search import results_for, search
 
 HELP = "найти школы, муниципалитеты, классы и коды участников"
 
-KIND_NAMES = {
-    "region": "регион",
-    "municipality": "муниципалитет",
-    "school": "школа",
-    "class": "класс",
-    "student": "участник",
-}
+KIND_NAMES = {**LEVEL_NAMES, "student": "участник"}
 
 
 # Columns of the results table as printed: names, not codes, of study and subject.

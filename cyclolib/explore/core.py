@@ -16,19 +16,13 @@ import duckdb
 import numpy as np
 import pandas as pd
 
-from ..config import load_params, settings
+from ..config import LEVEL_NAMES, load_params, settings
 from ..indicators import formulas
 
 log = logging.getLogger(__name__)
 
 MARKS = (2, 3, 4, 5)
 LEVELS = ("region", "municipality", "school", "class")
-LEVEL_NAMES = {
-    "region": "регион",
-    "municipality": "муниципалитет",
-    "school": "школа",
-    "class": "класс",
-}
 CHILD_LEVEL = {"region": "municipality", "municipality": "school", "school": "class"}
 SOU_WEIGHTS = np.array([0.16, 0.36, 0.64, 1.00])
 STATUS_NAMES = {

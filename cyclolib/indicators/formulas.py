@@ -871,6 +871,14 @@ def code_completion(
     return code_indicators_from_sums(sums, by, confidence=conf, min_group_size=size)
 
 
+#: The statuses of :func:`task_status` and :func:`code_status` in words.
+STATUS_NAMES = {
+    "sufficient": "достаточно",
+    "uncertain": "неопределённо",
+    "insufficient": "недостаточно",
+}
+
+
 def task_status(completion, level, *, levels=None) -> pd.Series:
     """Read a task's completion against the reference levels.
 

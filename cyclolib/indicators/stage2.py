@@ -25,7 +25,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from ..config import PARAMS_DIR, load_params
+from ..config import LEVEL_NAMES, PARAMS_DIR, load_params
 from .catalogue import SOURCE_LEVELS, STATUSES, Catalogue, load_catalogue
 
 log = logging.getLogger(__name__)
@@ -35,13 +35,6 @@ _RANK = {"federal": 0, "regional": 1, "municipal": 2, "school": 3}
 _UNIT_LEVEL = {"region": "regional", "municipality": "municipal", "school": "school"}
 EXPERT_COLUMN = "эксперт"
 
-#: Russian names of the levels an indicator applies to.
-LEVEL_NAMES = {
-    "region": "регион",
-    "municipality": "муниципалитет",
-    "school": "школа",
-    "class": "класс",
-}
 
 #: Russian headers of the columns of every stage 2 table.
 COLUMNS = {
