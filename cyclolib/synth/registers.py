@@ -71,6 +71,17 @@ def make_responsibles(
     return pd.DataFrame(rows)
 
 
+def _targets(schools: pd.DataFrame, baseline: pd.Series, units) -> dict:
+    """The target schools of a measure, its indicator and its target value:
+    five points above the schools' mean ВПР % of the maximum."""
+    base = float(baseline.reindex(units).mean())
+    return {
+        "target_units": ";".join(schools["school_id"].to_numpy()[units]),
+        "indicator": MEASURE_INDICATOR,
+        "target_value": round(base + 5.0, 1) if base == base else "",
+    }
+
+
 def make_decisions(
     rng: np.random.Generator,
     region: dict,
@@ -108,7 +119,6 @@ def make_decisions(
         if m.support:
             use_kind, title = SUPPORT
         month, day = int(rng.integers(9, 13)), int(rng.integers(1, 29))
-        base = float(baseline.reindex(units).mean())
         rows.append(
             {
                 "id": f"M{m.measure:03d}",
@@ -118,9 +128,7 @@ def make_decisions(
                 "body": body,
                 "use_kind": use_kind,
                 "title": title,
-                "target_units": ";".join(schools["school_id"].to_numpy()[units]),
-                "indicator": MEASURE_INDICATOR,
-                "target_value": round(base + 5.0, 1) if base == base else "",
+                **_targets(schools, baseline, units),
                 "target_date": f"{m.year + 1}-05-31",
                 "status": "done",
             }
@@ -143,7 +151,6 @@ def make_decisions(
         for k, ((use_kind, title), month, deadline, status) in enumerate(extra):
             units = sorted(pool[:3] if len(pool) >= 3 else pool)
             pool = pool[3:] if len(pool) >= 6 else pool
-            base = float(baseline.reindex(units).mean())
             rows.append(
                 {
                     "id": f"M{len(measures) + k + 1:03d}",
@@ -153,9 +160,7 @@ def make_decisions(
                     "body": body,
                     "use_kind": use_kind,
                     "title": title,
-                    "target_units": ";".join(schools["school_id"].to_numpy()[units]),
-                    "indicator": MEASURE_INDICATOR,
-                    "target_value": round(base + 5.0, 1) if base == base else "",
+                    **_targets(schools, baseline, units),
                     "target_date": deadline,
                     "status": status,
                 }
