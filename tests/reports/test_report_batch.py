@@ -405,6 +405,7 @@ def test_a_batch_writes_its_tables_beside_the_reports_only(
 
 def test_notebook_parameters_are_read_from_the_tagged_cell(tmp_path):
     nb = nbformat.v4.new_notebook()
+    nb.metadata["kernelspec"] = {"name": "python3", "language": "python"}
     nb.cells = [
         nbformat.v4.new_code_cell("ignored = 1"),
         nbformat.v4.new_code_cell(
