@@ -22,14 +22,13 @@ import pandas as pd
 
 from .. import config
 from ..config import load_params
+from ..nb import BATCH_ENV
 from . import figures
 from .core import LEVEL_NAMES, LEVELS, ExploreError, Explorer, Selection
 from .tables import LABELS, labelled, save_tables, visible
 
 log = logging.getLogger(__name__)
 
-#: Set by the batch runner (see cyclolib.nb): never create widgets.
-BATCH_ENV = "CYCLO_BATCH"
 #: ``1`` forces the widgets (a front end the detection does not know), ``0`` the
 #: static view.
 INTERACTIVE_ENV = "CYCLO_INTERACTIVE"
