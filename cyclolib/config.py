@@ -80,3 +80,14 @@ def params_with(
             )
         params[key] = value
     return params
+
+
+def study_name(code: str) -> str:
+    """The short Russian name of a study (params/studies.yaml), else the code."""
+    names = {s["id"]: s["name"] for s in load_params("studies")["studies"]}
+    return names.get(code, code)
+
+
+def subject_name(code: str) -> str:
+    """The Russian name of a subject (params/subjects.yaml), else the code."""
+    return load_params("subjects").get(code, code)

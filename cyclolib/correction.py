@@ -17,8 +17,8 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from .analysis.export import readable, study_name, subject_name
-from .config import load_params, settings
+from .analysis.export import readable
+from .config import load_params, settings, study_name, subject_name
 from .decisions import direction, indicator_name, use_kinds
 from .effectiveness import VERDICTS
 

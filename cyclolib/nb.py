@@ -33,7 +33,7 @@ import numpy as np
 import pandas as pd
 
 from . import db as dbmod
-from .config import LEVEL_NAMES, settings
+from .config import LEVEL_NAMES, settings, study_name, subject_name
 
 log = logging.getLogger(__name__)
 
@@ -516,16 +516,12 @@ def readable(df: pd.DataFrame) -> pd.DataFrame:
     ``params/studies.yaml``; ``subject`` the names of ``params/subjects.yaml``.
     Unknown codes are kept as they are.
     """
-    from .config import load_params
-
-    studies = {s["id"]: s["name"] for s in load_params("studies")["studies"]}
-    subjects = load_params("subjects")
     out = df.copy()
     for column in ("study_id", "study"):
         if column in out.columns:
-            out[column] = out[column].map(lambda v: studies.get(v, v))
+            out[column] = out[column].map(study_name)
     if "subject" in out.columns:
-        out["subject"] = out["subject"].map(lambda v: subjects.get(v, v))
+        out["subject"] = out["subject"].map(subject_name)
     return out
 
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from ..config import PRIVATE_REPORTS_DIR, load_params
+from ..config import PRIVATE_REPORTS_DIR, study_name, subject_name
 from ..indicators.formulas import STATUS_NAMES
 
 log = logging.getLogger(__name__)
@@ -141,17 +141,6 @@ COLUMN_NAMES: dict[str, str] = {
     "listed": "В списке",
     "model": "Модель ожидаемого результата",
 }
-
-
-def study_name(code: str) -> str:
-    """The short Russian name of a study (params/studies.yaml), else the code."""
-    names = {s["id"]: s["name"] for s in load_params("studies")["studies"]}
-    return names.get(code, code)
-
-
-def subject_name(code: str) -> str:
-    """The Russian name of a subject (params/subjects.yaml), else the code."""
-    return load_params("subjects").get(code, code)
 
 
 def form_label(study: str, subject: str, grade, year=None) -> str:

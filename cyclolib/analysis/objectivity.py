@@ -20,9 +20,8 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from ..config import load_params, params_with
+from ..config import load_params, params_with, study_name
 from ._data import form_thresholds, observed_thresholds, student_results
-from .export import study_name
 from .value_added import value_added
 
 log = logging.getLogger(__name__)
